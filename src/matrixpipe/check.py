@@ -1,0 +1,42 @@
+"""The orchestrator: load → validate → resolve, collecting every finding in one Report."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matrixpipe.config import Config, load_config
+from matrixpipe.diagnostics import Report
+from matrixpipe.errors import RepoError
+from matrixpipe.load import load_entries
+from matrixpipe.resolve import Collection, resolve
+from matrixpipe.validate import Entry, validate_documents
+
+
+@dataclass
+class Result:
+    """What a check produces: the report, the config, and the resolved collection for rendering."""
+
+    report: Report
+    config: Config
+    collection: Collection
+    entries: list[Entry] = field(default_factory=list)
+
+
+def check(repo: Path, base: str | None = None, online: bool = False) -> Result:
+    """Check the collection in `repo`; every problem becomes a finding, none stops the run."""
+    if not (repo / "entries").is_dir():
+        raise RepoError(f"{repo}: no entries/ folder here; run matrixpipe in a collection's root")
+    config = load_config(repo)
+    report = Report()
+    loaded = load_entries(repo)
+    report.extend(loaded.diagnostics)
+    validated = validate_documents(loaded.documents)
+    report.extend(validated.diagnostics)
+    collection = resolve(validated.entries)
+    report.extend(collection.diagnostics)
+    report.diagnostics = config.apply(report.diagnostics)
+    kinds = Counter(doc.kind for doc in loaded.documents)
+    report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
+    return Result(report, config, collection, validated.entries)

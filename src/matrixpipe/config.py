@@ -1,0 +1,77 @@
+"""The collection's own settings, read from `matrixpipe.yml` at the repository root (optional)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from matrixpipe import yamlload
+from matrixpipe.diagnostics import Diagnostic, Severity
+from matrixpipe.errors import ConfigError
+from matrixpipe.rules import BY_NAME, RULES
+
+CONFIG_FILE = "matrixpipe.yml"
+Level = Literal["error", "warning", "info", "ignore"]
+_LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
+
+
+class SiteConfig(BaseModel):
+    """Settings the published site needs and cannot guess."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = "Evidence matrices"
+    url: str = "https://example.org/"
+    """Where the site is published; used in feeds and canonical links."""
+    repo: str = "matrixpipe/matrixpipe"
+    """The GitHub repository as owner/name, for 'edit' and 'comment' links."""
+    branch: str = "main"
+    editor_email: str | None = None
+    search: Literal["material", "pagefind"] = "material"
+    """Material's built-in search, or Pagefind for large collections."""
+
+
+class Config(BaseModel):
+    """Everything in `matrixpipe.yml`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rules: dict[str, Level] = Field(default_factory=dict)
+    """Level per rule, by code (`MP309`) or name (`orphan-study`)."""
+    site: SiteConfig = Field(default_factory=SiteConfig)
+
+    def level_of(self, code: str) -> Severity | None:
+        """The configured level of a rule; None means the rule is switched off."""
+        rule = RULES[code]
+        level = self.rules.get(code) or self.rules.get(rule.name)
+        if level is None:
+            return rule.level
+        return _LEVELS.get(level)
+
+    def apply(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+        """Set each finding to its configured level and drop the ignored ones."""
+        out = []
+        for d in diagnostics:
+            level = self.level_of(d.code)
+            if level is not None:
+                out.append(d if level == d.severity else replace(d, severity=level))
+        return out
+
+
+def load_config(repo: Path) -> Config:
+    """Read `matrixpipe.yml` if there is one; a broken config stops the run (exit 2)."""
+    path = repo / CONFIG_FILE
+    if not path.is_file():
+        return Config()
+    try:
+        data = yamlload.to_data(yamlload.compose(path.read_text(encoding="utf-8"))) or {}
+        config = Config.model_validate(data)
+    except (yamlload.YamlError, ValidationError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{CONFIG_FILE}: {exc}") from None
+    unknown = [k for k in config.rules if k not in RULES and k not in BY_NAME]
+    if unknown:
+        raise ConfigError(f"{CONFIG_FILE}: unknown rule(s): {', '.join(unknown)}")
+    return config

@@ -1,0 +1,263 @@
+"""Stage 1, load: find every file under `entries/`, read it once and parse it once.
+
+Each file becomes a `Document` (its text, its data and where it came from) or a finding that says
+why it could not be read. Nothing here knows the schema; that is the next stage's job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from matrixpipe import yamlload
+from matrixpipe.diagnostics import Diagnostic
+from matrixpipe.rules import finding
+
+Kind = Literal["matrix", "cell", "study"]
+
+_KIND_CODES = {
+    "yaml-syntax": "MP101",
+    "duplicate-key": "MP102",
+    "multiple-documents": "MP109",
+    "alias": "MP101",
+    "tag": "MP101",
+    "too-deep": "MP101",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FRONT_MATTER_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
+_BOM = "\ufeff"
+
+
+@dataclass
+class Document:
+    """One entry file as read from disk: text, parsed data, and how to find positions in it."""
+
+    path: str
+    """Repository-relative path with `/` separators."""
+    kind: Kind
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+    body: str = ""
+    """For a cell: the bite, the Markdown after the front matter."""
+    body_line: int = 0
+    """For a cell: the 0-based line where the bite starts in the file."""
+    yaml_text: str = ""
+    """The YAML part of the file (the whole file, or a cell's front matter)."""
+    yaml_line: int = 0
+    """The 0-based line where the YAML part starts in the file."""
+
+    @property
+    def stem(self) -> str:
+        return self.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+
+    @cached_property
+    def digest(self) -> str:
+        return hashlib.blake2b(self.text.encode(), digest_size=16).hexdigest()
+
+    @cached_property
+    def _root(self) -> yaml.Node | None:
+        # Positions are needed only for findings, so the node tree is rebuilt on demand (libyaml
+        # is fast) rather than kept for every file of a large collection.
+        return yamlload.compose(self.yaml_text)
+
+    def locate(self, loc: tuple[str | int, ...], key: bool = False) -> tuple[int, int]:
+        """The 1-based line and column of the value (or key) at a JSON path."""
+        line, column = yamlload.locate(self._root, loc, key)
+        return (line + self.yaml_line + 1, column + 1)
+
+    def line_of(self, offset: int) -> tuple[int, int]:
+        """The 1-based line and column of a character offset in the file's text."""
+        line = self.text.count("\n", 0, offset)
+        start = self.text.rfind("\n", 0, offset) + 1
+        return (line + 1, offset - start + 1)
+
+
+@dataclass
+class Loaded:
+    """What the load stage hands on: the parsed documents and the findings about the rest."""
+
+    documents: list[Document] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def classify(relpath: str) -> Kind | None:
+    """The kind of entry a path under `entries/` holds, or None if nothing belongs there."""
+    parts = relpath.split("/")
+    if len(parts) == 3 and parts[1] == "matrices" and parts[2].endswith(".yaml"):
+        return "matrix"
+    if len(parts) == 3 and parts[1] == "studies" and parts[2].endswith(".yaml"):
+        return "study"
+    if len(parts) == 4 and parts[1] == "cells" and parts[3].endswith(".md"):
+        return "cell"
+    return None
+
+
+def discover(repo: Path) -> list[str]:
+    """Every file under `entries/`, as sorted repository-relative paths."""
+    root = repo / "entries"
+    return sorted(p.relative_to(repo).as_posix() for p in root.rglob("*") if not p.is_dir())
+
+
+def load_entries(repo: Path, paths: list[str] | None = None) -> Loaded:
+    """Read and parse every entry file; files that cannot be read become findings."""
+    loaded = Loaded()
+    for relpath in paths if paths is not None else discover(repo):
+        kind = classify(relpath)
+        if kind is None:
+            if relpath.rsplit("/", 1)[-1] != ".gitkeep":
+                loaded.diagnostics.append(_misplaced(relpath))
+            continue
+        result = read_document(relpath, kind, (repo / relpath).read_bytes())
+        if isinstance(result, Document):
+            loaded.documents.append(result)
+        else:
+            loaded.diagnostics.append(result)
+    return loaded
+
+
+def read_document(relpath: str, kind: Kind, raw: bytes) -> Document | Diagnostic:
+    """Decode and parse one file's bytes into a Document, or say why it cannot be."""
+    text = _decode(relpath, raw)
+    if isinstance(text, Diagnostic):
+        return text
+    doc = Document(relpath, kind, text, yaml_text=text)
+    if kind == "cell":
+        problem = _split_front_matter(doc)
+        if problem:
+            return problem
+    if not doc.yaml_text.strip():
+        return finding(
+            "MP105",
+            relpath,
+            1,
+            1,
+            "the file is empty",
+            "start from `matrixpipe new` or copy an existing entry",
+        )
+    try:
+        data = yamlload.to_data(yamlload.compose(doc.yaml_text))
+    except yamlload.YamlError as exc:
+        return _yaml_finding(doc, exc.problem)
+    if data is None:
+        return finding(
+            "MP105",
+            relpath,
+            1,
+            1,
+            "the file holds only comments",
+            "add the entry's keys, starting with `id:`",
+        )
+    if not isinstance(data, dict):
+        line, column = doc.locate(())
+        return finding(
+            "MP203",
+            relpath,
+            line,
+            column,
+            "the entry must be a mapping of keys to values, not a single value or list",
+            "write one `key: value` per line, starting with `id:`",
+        )
+    doc.data = data
+    return doc
+
+
+def _decode(relpath: str, raw: bytes) -> str | Diagnostic:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return finding(
+            "MP104",
+            relpath,
+            1,
+            1,
+            "the file is UTF-16, not UTF-8",
+            "save the file as UTF-8 in your editor",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return finding(
+            "MP104",
+            relpath,
+            line,
+            column,
+            f"the file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
+            "save the file as UTF-8 in your editor",
+        )
+    text = text.removeprefix(_BOM)
+    bad = _CONTROL.search(text)
+    if bad:
+        line = text.count("\n", 0, bad.start()) + 1
+        column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+        return finding(
+            "MP108",
+            relpath,
+            line,
+            column,
+            f"control character U+{ord(bad.group()):04X} in the file",
+            "delete the invisible character; retype the text around it if unsure",
+        )
+    return text.replace("\r\n", "\n")
+
+
+def _split_front_matter(doc: Document) -> Diagnostic | None:
+    if not doc.text.startswith("---\n"):
+        return finding(
+            "MP106",
+            doc.path,
+            1,
+            1,
+            "a cell file must start with YAML front matter",
+            "begin the file with `---`, the keys matrix, cell and status, then `---`",
+        )
+    end = _FRONT_MATTER_END.search(doc.text, 4)
+    if end is None:
+        return finding(
+            "MP106",
+            doc.path,
+            1,
+            1,
+            "the front matter is never closed",
+            "add a line `---` after the front matter keys",
+        )
+    doc.yaml_text = doc.text[4 : end.start()]
+    doc.yaml_line = 1
+    body_start = min(end.end() + 1, len(doc.text))
+    doc.body = doc.text[body_start:]
+    doc.body_line = doc.text.count("\n", 0, body_start)
+    return None
+
+
+def _yaml_finding(doc: Document, problem: yamlload.Problem) -> Diagnostic:
+    line, column = problem.line + doc.yaml_line + 1, problem.column + 1
+    lines = doc.text.split("\n")
+    source = lines[line - 1] if line <= len(lines) else ""
+    indent = source[: len(source) - len(source.lstrip(" \t"))]
+    if problem.kind == "yaml-syntax" and "\t" in indent:
+        return finding(
+            "MP103",
+            doc.path,
+            line,
+            indent.index("\t") + 1,
+            "a tab is used for indentation",
+            "indent with spaces, never tabs",
+        )
+    code = _KIND_CODES[problem.kind]
+    return finding(code, doc.path, line, column, problem.message, problem.hint)
+
+
+def _misplaced(relpath: str) -> Diagnostic:
+    name = relpath.rsplit("/", 1)[-1]
+    if name.endswith(".yml"):
+        hint = f"rename it to {name[:-4]}.yaml"
+    elif name.endswith(".md"):
+        hint = "cell pages go in entries/cells/<matrix>/<CODE>.md"
+    else:
+        hint = "studies go in entries/studies/<id>.yaml, matrices in entries/matrices/<id>.yaml"
+    return finding("MP107", relpath, 1, 1, "this file is not where any kind of entry belongs", hint)

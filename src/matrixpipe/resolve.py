@@ -1,0 +1,461 @@
+"""Stage 3, resolve: index every matrix, cell, anchor and study first, then judge every reference.
+
+Links form a graph, so nothing is judged until everything is indexed. The result, a `Collection`,
+is what the render stage and the exports read: grids, cells with their placements in editorial
+order, studies, and each cell's anchors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from matrixpipe import models
+from matrixpipe.diagnostics import Diagnostic
+from matrixpipe.load import Document
+from matrixpipe.markdown_links import Heading, find_headings, find_links
+from matrixpipe.rules import finding
+from matrixpipe.validate import VALID_CELLS, Entry
+
+CELL_CODES = tuple(f"{c}{r}" for c in models.COLUMN_CODES for r in models.ROW_CODES)
+_CELL_LINK = re.compile(r"^cell:(?P<matrix>[^/#]*)/(?P<code>[^#]*)(?:#(?P<anchor>.*))?$")
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "of",
+        "for",
+        "in",
+        "on",
+        "to",
+        "with",
+        "by",
+        "from",
+        "at",
+        "is",
+        "are",
+    ]
+)
+
+
+@dataclass
+class Listing:
+    """One study as listed in one cell."""
+
+    study: models.Study
+    placement: models.Placement
+
+
+@dataclass
+class CellPage:
+    """A cell of a grid: every one exists, with or without a bite file."""
+
+    matrix: models.Matrix
+    code: str
+    entry: models.Cell | None = None
+    doc: Document | None = None
+    listings: list[Listing] = field(default_factory=list)
+    headings: dict[str, Heading] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.matrix.id}/{self.code}"
+
+    @property
+    def name(self) -> str:
+        column = self.matrix.columns[models.COLUMN_CODES.index(self.code[0])].name
+        row = self.matrix.rows[int(self.code[1]) - 1].name
+        return f"{column}; {row}"
+
+    @property
+    def title(self) -> str:
+        if self.entry and self.entry.title:
+            return self.entry.title
+        return f"{self.matrix.title} cell {self.code}: {self.name}"
+
+    @property
+    def status(self) -> str:
+        return self.entry.status if self.entry else "published"
+
+
+@dataclass
+class Collection:
+    """Everything indexed and resolved: the render stage's input."""
+
+    matrices: dict[str, models.Matrix] = field(default_factory=dict)
+    cells: dict[str, CellPage] = field(default_factory=dict)
+    studies: dict[str, models.Study] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
+    """The document of each study and matrix by id, and of each cell by `matrix/CODE`."""
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def resolve(entries: list[Entry]) -> Collection:
+    """Index all entries, then check every reference and link between them."""
+    collection = _index(entries)
+    _Resolver(collection).run()
+    return collection
+
+
+def _index(entries: list[Entry]) -> Collection:
+    c = Collection()
+    seen: dict[tuple[str, str], Document] = {}
+    for entry in entries:
+        kind_key = (entry.doc.kind, entry.id)
+        if kind_key in seen:
+            other = seen[kind_key]
+            line, column = entry.doc.locate(("cell",) if entry.doc.kind == "cell" else ("id",))
+            c.diagnostics.append(
+                finding(
+                    "MP306",
+                    entry.doc.path,
+                    line,
+                    column,
+                    f"id '{entry.id}' is also used by {other.path}",
+                    "give each entry its own id, equal to its file name",
+                )
+            )
+            continue
+        seen[kind_key] = entry.doc
+        c.documents[entry.id] = entry.doc
+        if isinstance(entry.model, models.Matrix):
+            c.matrices[entry.id] = entry.model
+        elif isinstance(entry.model, models.Study):
+            c.studies[entry.id] = entry.model
+    for matrix in c.matrices.values():
+        for code in CELL_CODES:
+            c.cells[f"{matrix.id}/{code}"] = CellPage(matrix, code)
+    for entry in entries:
+        if isinstance(entry.model, models.Cell) and c.documents.get(entry.id) is entry.doc:
+            _index_cell(c, entry)
+    return c
+
+
+def _index_cell(c: Collection, entry: Entry) -> None:
+    page = c.cells.get(entry.id)
+    if page is None:
+        line, column = entry.doc.locate(("matrix",))
+        c.diagnostics.append(_unknown_matrix(entry.doc.path, line, column, entry.model.matrix, c))
+        return
+    page.entry, page.doc = entry.model, entry.doc
+    for heading in find_headings(entry.model.bite):
+        if heading.anchor in page.headings:
+            line, column = entry.doc.line_of(_body_offset(entry.doc, heading.offset))
+            c.diagnostics.append(
+                finding(
+                    "MP311",
+                    entry.doc.path,
+                    line,
+                    column,
+                    f"anchor '#{heading.anchor}' is used twice in this bite",
+                    "give each section its own anchor",
+                )
+            )
+            continue
+        page.headings[heading.anchor] = heading
+
+
+def _body_offset(doc: Document, offset: int) -> int:
+    return len(doc.text) - len(doc.body) + offset
+
+
+def _unknown_matrix(path: str, line: int, column: int, name: str, c: Collection) -> Diagnostic:
+    close = difflib.get_close_matches(name, list(c.matrices), n=1)
+    hint = (
+        f"did you mean '{close[0]}'?"
+        if close
+        else f"known matrices: {', '.join(sorted(c.matrices)) or 'none'}"
+    )
+    return finding("MP312", path, line, column, f"there is no matrix '{name}'", hint)
+
+
+class _Resolver:
+    """Judges every reference of an indexed collection, adding findings to it."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.c = collection
+        self.add = collection.diagnostics.append
+
+    def run(self) -> None:
+        for study in self.c.studies.values():
+            self._study(study, self.c.documents[study.id])
+        for page in self.c.cells.values():
+            if page.entry and page.doc:
+                self._links(page.doc, page.entry.bite, None, page.status, page)
+                if not page.listings:
+                    self.add(
+                        finding(
+                            "MP310",
+                            page.doc.path,
+                            1,
+                            1,
+                            f"cell {page.key} lists no studies yet",
+                            "place studies here with a `placements` entry",
+                        )
+                    )
+        for page in self.c.cells.values():
+            page.listings.sort(
+                key=lambda item: (models.cell_sort_key(item.placement), item.study.id)
+            )
+        self._duplicates()
+
+    def _study(self, study: models.Study, doc: Document) -> None:
+        self._links(doc, study.summary, ("summary",), study.status, None)
+        for i, point in enumerate(study.key_points):
+            self._links(doc, point, ("key_points", i), study.status, None)
+        for i, related in enumerate(study.related):
+            if related.study is not None:
+                self._study_ref(doc, ("related", i, "study"), related.study, study.status)
+        if not study.placements:
+            line, column = doc.locate(("id",))
+            self.add(
+                finding(
+                    "MP309",
+                    doc.path,
+                    line,
+                    column,
+                    f"study '{study.id}' is not placed in any cell",
+                    "add a `placements` entry such as `- cell: alcohol/E5`",
+                )
+            )
+        for i, placement in enumerate(study.placements):
+            page = self._cell(doc, ("placements", i, "cell"), placement.cell)
+            if page is None:
+                continue
+            page.listings.append(Listing(study, placement))
+            for j, anchor in enumerate(placement.discussed_in):
+                if anchor not in page.headings:
+                    line, column = doc.locate(("placements", i, "discussed_in", j))
+                    self.add(self._unknown_anchor(doc.path, line, column, page, anchor))
+            self._links(doc, placement.note, ("placements", i, "note"), study.status, None)
+
+    def _cell(self, doc: Document, loc: tuple[str | int, ...], ref: str) -> CellPage | None:
+        matrix, _, code = ref.partition("/")
+        page = self.c.cells.get(ref)
+        if page is None:
+            line, column = doc.locate(loc)
+            if matrix not in self.c.matrices:
+                self.add(_unknown_matrix(doc.path, line, column, matrix, self.c))
+            else:
+                self.add(
+                    finding(
+                        "MP301",
+                        doc.path,
+                        line,
+                        column,
+                        f"there is no cell '{ref}'",
+                        f"cell codes are {VALID_CELLS}",
+                    )
+                )
+        return page
+
+    def _study_ref(self, doc: Document, loc: tuple[str | int, ...], ref: str, status: str) -> None:
+        line, column = doc.locate(loc)
+        self._check_study(doc.path, line, column, ref, status)
+
+    def _check_study(self, path: str, line: int, column: int, ref: str, status: str) -> None:
+        target = self.c.studies.get(ref)
+        if target is None:
+            close = difflib.get_close_matches(ref, list(self.c.studies), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "check the id in entries/studies/"
+            self.add(finding("MP303", path, line, column, f"there is no study '{ref}'", hint))
+        elif status == "published" and target.status != "published":
+            self.add(
+                finding(
+                    "MP305",
+                    path,
+                    line,
+                    column,
+                    f"published entry links to study '{ref}', which is {target.status}",
+                    "publish the target first, or keep this entry in draft",
+                )
+            )
+
+    def _links(
+        self,
+        doc: Document,
+        text: str,
+        loc: tuple[str | int, ...] | None,
+        status: str,
+        page: CellPage | None,
+    ) -> None:
+        """Judge every link in one Markdown field; `loc` None means the cell's bite."""
+        if not text:
+            return
+        cursor = _body_offset(doc, 0) if loc is None else _offset_of(doc, loc)
+        for link in find_links(text):
+            if loc is None:
+                offset = _body_offset(doc, link.offset)
+            else:  # find the link in the YAML source, searching on from the previous one
+                found = doc.text.find(link.target, cursor)
+                offset = found if found >= 0 else cursor
+            cursor = max(cursor, offset + len(link.target))
+            line, column = doc.line_of(offset)
+            self._link(doc.path, line, column, link.target, status, page)
+
+    def _link(
+        self, path: str, line: int, column: int, target: str, status: str, page: CellPage | None
+    ) -> None:
+        scheme = target.split(":", 1)[0].lower() if ":" in target else ""
+        if target.startswith("study:"):
+            self._check_study(path, line, column, target[6:], status)
+        elif target.startswith("cell:"):
+            self._cell_link(path, line, column, target, status)
+        elif target.startswith("#"):
+            if page is None:
+                self.add(
+                    finding(
+                        "MP302",
+                        path,
+                        line,
+                        column,
+                        f"'{target}' has no page of its own to point into here",
+                        "link to a cell's section instead: `cell:alcohol/E5#issues`",
+                    )
+                )
+            elif target[1:] not in page.headings:
+                self.add(self._unknown_anchor(path, line, column, page, target[1:]))
+        elif scheme in ("http", "https", "mailto") and len(target) > len(scheme) + 1:
+            return
+        else:
+            what = f"'{scheme}:' links" if scheme else "relative links"
+            self.add(
+                finding(
+                    "MP304",
+                    path,
+                    line,
+                    column,
+                    f"{what} are not allowed: '{_short(target)}'",
+                    "use study:<id>, cell:<matrix>/<CODE>, #anchor, https:// or mailto:",
+                )
+            )
+
+    def _cell_link(self, path: str, line: int, column: int, target: str, status: str) -> None:
+        m = _CELL_LINK.match(target)
+        if m is None:
+            self.add(
+                finding(
+                    "MP301",
+                    path,
+                    line,
+                    column,
+                    f"'{_short(target)}' is not a cell link",
+                    "write cell links as `cell:alcohol/E5` or `cell:alcohol/E5#issues`",
+                )
+            )
+            return
+        matrix, code, anchor = m.group("matrix"), m.group("code"), m.group("anchor")
+        if matrix not in self.c.matrices:
+            self.add(_unknown_matrix(path, line, column, matrix, self.c))
+            return
+        page = self.c.cells.get(f"{matrix}/{code}")
+        if page is None:
+            self.add(
+                finding(
+                    "MP301",
+                    path,
+                    line,
+                    column,
+                    f"there is no cell '{matrix}/{code}'",
+                    f"cell codes are {VALID_CELLS}",
+                )
+            )
+            return
+        if anchor is not None and anchor not in page.headings:
+            self.add(self._unknown_anchor(path, line, column, page, anchor))
+        elif status == "published" and page.status != "published":
+            self.add(
+                finding(
+                    "MP305",
+                    path,
+                    line,
+                    column,
+                    f"published entry links to cell {page.key}, which is {page.status}",
+                    "publish the cell first, or link without it",
+                )
+            )
+
+    def _unknown_anchor(
+        self, path: str, line: int, column: int, page: CellPage, anchor: str
+    ) -> Diagnostic:
+        if page.entry is None:
+            return finding(
+                "MP302",
+                path,
+                line,
+                column,
+                f"cell {page.key} has no bite yet, so it has no section '#{anchor}'",
+                f"link to the cell itself (cell:{page.key}) or write its bite first",
+            )
+        close = difflib.get_close_matches(anchor, list(page.headings), n=1, cutoff=0.5)
+        hint = (
+            f"did you mean '#{close[0]}'?"
+            if close
+            else f"sections of {page.key}: {', '.join(page.headings) or 'none'}"
+        )
+        return finding(
+            "MP302", path, line, column, f"cell {page.key} has no section '#{anchor}'", hint
+        )
+
+    def _duplicates(self) -> None:
+        """Same DOI, same URL, or nearly the same title: one index each, never all pairs."""
+        by_key: dict[tuple[str, str], list[models.Study]] = defaultdict(list)
+        for study in self.c.studies.values():
+            if study.source.doi:
+                by_key[("doi", study.source.doi.lower())].append(study)
+            if study.source.url:
+                by_key[("url", study.source.url.rstrip("/").lower())].append(study)
+            by_key[("title", normalise_title(study.title))].append(study)
+        for (kind, value), group in by_key.items():
+            first = group[0]
+            for other in group[1:]:
+                doc = self.c.documents[other.id]
+                other_path = self.c.documents[first.id].path
+                if kind == "title":
+                    line, column = doc.locate(("title",))
+                    self.add(
+                        finding(
+                            "MP308",
+                            doc.path,
+                            line,
+                            column,
+                            f"title is nearly the same as {other_path}'s",
+                            "if it is the same document, keep one study and add a placement to it",
+                        )
+                    )
+                else:
+                    line, column = doc.locate(("source", kind))
+                    self.add(
+                        finding(
+                            "MP307",
+                            doc.path,
+                            line,
+                            column,
+                            f"{kind.upper()} {value} is also given by {other_path}",
+                            "keep one study and add a placement to it",
+                        )
+                    )
+
+
+def _offset_of(doc: Document, loc: tuple[str | int, ...]) -> int:
+    line, column = doc.locate(loc)
+    start = 0
+    for _ in range(line - 1):
+        start = doc.text.index("\n", start) + 1
+    return start + column - 1
+
+
+def _short(target: str) -> str:
+    return target if len(target) <= 60 else target[:57] + "..."
+
+
+def normalise_title(title: str) -> str:
+    """A key that two near-identical titles share: case, accents, punctuation, small words."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    words = [w for w in re.findall(r"[a-z0-9]+", text) if w not in _STOPWORDS]
+    return " ".join(words)
