@@ -6,7 +6,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, ClassVar, Protocol
 
 from rich.console import Console
 from rich.text import Text
@@ -152,7 +152,11 @@ def to_json(d: Diagnostic) -> dict[str, object]:
 class GithubReporter:
     """Workflow commands, so findings become annotations on the pull request's lines."""
 
-    _COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+    _COMMAND: ClassVar[dict[Severity, str]] = {
+        Severity.ERROR: "error",
+        Severity.WARNING: "warning",
+        Severity.INFO: "notice",
+    }
 
     def __init__(self, stream: IO[str] | None = None) -> None:
         self.stream = stream or sys.stdout

@@ -235,7 +235,7 @@ class _Resolver:
             self._links(doc, placement.note, ("placements", i, "note"), study.status, None)
 
     def _cell(self, doc: Document, loc: tuple[str | int, ...], ref: str) -> CellPage | None:
-        matrix, _, code = ref.partition("/")
+        matrix = ref.partition("/")[0]
         page = self.c.cells.get(ref)
         if page is None:
             line, column = doc.locate(loc)

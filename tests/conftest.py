@@ -1,0 +1,66 @@
+"""Shared fixtures: run the real CLI, and make real Git repositories with GitPython."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import git
+import pytest
+from click.testing import CliRunner, Result
+
+from matrixpipe.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+ENTRIES = ROOT / "entries"
+CASES = Path(__file__).resolve().parent / "cases"
+
+RunCli = Callable[..., Result]
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    """Invoke `matrixpipe ARGS…` in-process, with no colour, failing loudly on a traceback."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+
+    def run(args: list[str], cwd: Path | None = None, input: str | None = None) -> Result:
+        runner = CliRunner()
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        result = runner.invoke(cli, [str(a) for a in args], input=input, catch_exceptions=True)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            raise AssertionError(f"traceback from matrixpipe {args}:\n{result.output}") from (
+                result.exception
+            )
+        return result
+
+    return run
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Path:
+    """A copy of the bundled collection (entries/ and matrixpipe.yml) in a fresh folder."""
+    repo = tmp_path / "collection"
+    shutil.copytree(ENTRIES, repo / "entries")
+    if (ROOT / "matrixpipe.yml").exists():
+        shutil.copy(ROOT / "matrixpipe.yml", repo / "matrixpipe.yml")
+    return repo
+
+
+def commit_all(repo: git.Repo, message: str) -> git.Commit:
+    """Stage every change (additions, edits, deletions) and commit it."""
+    repo.git.add("--all")
+    return repo.index.commit(message)
+
+
+@pytest.fixture
+def git_collection(collection: Path) -> git.Repo:
+    """The bundled collection as a real Git repository with one commit on `main`."""
+    repo = git.Repo.init(collection, initial_branch="main")
+    with repo.config_writer() as cfg:
+        cfg.set_value("user", "name", "Test Editor")
+        cfg.set_value("user", "email", "editor@example.org")
+    commit_all(repo, "Add the bundled collection")
+    return repo
