@@ -36,6 +36,14 @@ def check(repo: Path, base: str | None = None, online: bool = False) -> Result:
     report.extend(validated.diagnostics)
     collection = resolve(validated.entries)
     report.extend(collection.diagnostics)
+    if online:
+        from matrixpipe.online import check_links_online
+
+        report.extend(check_links_online(repo, collection.external_links))
+    if base is not None:
+        from matrixpipe.change import judge, read_change
+
+        report.diagnostics = judge(report.diagnostics, read_change(repo, base))
     report.diagnostics = config.apply(report.diagnostics)
     kinds = Counter(doc.kind for doc in loaded.documents)
     report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}

@@ -139,6 +139,44 @@ def rules(docs_out: Path | None) -> None:
     sys.exit(run_rules(docs_out))
 
 
+@cli.command()
+@_REPO
+@click.option(
+    "-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@_fails_cleanly
+def redirects(repo: Path, fmt: str) -> None:
+    """List every renamed id (old → new) found in the Git history of REPO.
+
+    The site keeps a redirect page at each old URL.
+
+    Example:
+
+        matrixpipe redirects --format json
+    """
+    from matrixpipe.commands import run_redirects
+
+    sys.exit(run_redirects(repo, fmt))
+
+
+@cli.command()
+@_REPO
+@click.option(
+    "--base", metavar="REF", required=True, help="The pull request's base, e.g. origin/main."
+)
+@_fails_cleanly
+def summary(repo: Path, base: str) -> None:
+    """Describe what the change since REF does, as Markdown for a pull request's job summary.
+
+    Example:
+
+        matrixpipe summary --base origin/main >> "$GITHUB_STEP_SUMMARY"
+    """
+    from matrixpipe.summary import pr_summary
+
+    click.echo(pr_summary(repo, base), nl=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="matrixpipe")

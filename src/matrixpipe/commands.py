@@ -61,3 +61,19 @@ def run_rules(docs_out: Path | None) -> int:
     for rule in RULES.values():
         print(f"{rule.code}  {rule.name:<26} {rule.level.label:<8} {rule.summary}")
     return int(ExitCode.OK)
+
+
+def run_redirects(repo: Path, fmt: str) -> int:
+    """`matrixpipe redirects`: every renamed id from one walk of the history."""
+    import json
+
+    from matrixpipe.history import read_history
+
+    found = read_history(repo).redirects
+    if fmt == "json":
+        rows = [{"kind": r.kind, "old": r.old, "new": r.new} for r in found]
+        print(json.dumps({"version": 1, "redirects": rows}, indent=2))
+    else:
+        for r in found:
+            print(f"{r.kind} {r.old} -> {r.new}")
+    return int(ExitCode.OK)

@@ -40,6 +40,8 @@ class Diagnostic:
     name: str = ""
     baseline: bool = field(default=False, compare=False)
     """True when the finding was already there before the change under review (`check --base`)."""
+    target: str | None = field(default=None, compare=False)
+    """For a broken reference, what it points to (`study:<id>`, `cell:<m>/<CODE>`, `matrix:<id>`)."""
 
 
 @dataclass

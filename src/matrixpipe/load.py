@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -104,16 +105,23 @@ def discover(repo: Path) -> list[str]:
     return sorted(p.relative_to(repo).as_posix() for p in root.rglob("*") if not p.is_dir())
 
 
-def load_entries(repo: Path, paths: list[str] | None = None) -> Loaded:
-    """Read and parse every entry file; files that cannot be read become findings."""
+def load_entries(repo: Path) -> Loaded:
+    """Read and parse every entry file under `repo`; files that cannot be read become findings."""
+    return load_files(
+        (relpath, lambda p=relpath: (repo / p).read_bytes()) for relpath in discover(repo)
+    )
+
+
+def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
+    """Parse (path, read) pairs: the files of a folder, or the blobs of a Git tree."""
     loaded = Loaded()
-    for relpath in paths if paths is not None else discover(repo):
+    for relpath, read in files:
         kind = classify(relpath)
         if kind is None:
             if relpath.rsplit("/", 1)[-1] != ".gitkeep":
                 loaded.diagnostics.append(_misplaced(relpath))
             continue
-        result = read_document(relpath, kind, (repo / relpath).read_bytes())
+        result = read_document(relpath, kind, read())
         if isinstance(result, Document):
             loaded.documents.append(result)
         else:

@@ -93,6 +93,18 @@ class Collection:
     documents: dict[str, Document] = field(default_factory=dict)
     """The document of each study and matrix by id, and of each cell by `matrix/CODE`."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    external_links: list[ExternalLink] = field(default_factory=list)
+    """Every http(s) address, where it is written: what `--online` checks."""
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """An http(s) address and where it is written."""
+
+    url: str
+    path: str
+    line: int
+    column: int
 
 
 def resolve(entries: list[Entry]) -> Collection:
@@ -171,7 +183,9 @@ def _unknown_matrix(path: str, line: int, column: int, name: str, c: Collection)
         if close
         else f"known matrices: {', '.join(sorted(c.matrices)) or 'none'}"
     )
-    return finding("MP312", path, line, column, f"there is no matrix '{name}'", hint)
+    return finding(
+        "MP312", path, line, column, f"there is no matrix '{name}'", hint, target=f"matrix:{name}"
+    )
 
 
 class _Resolver:
@@ -205,6 +219,9 @@ class _Resolver:
         self._duplicates()
 
     def _study(self, study: models.Study, doc: Document) -> None:
+        self._source_url(doc, ("source",), study.source)
+        for i, related in enumerate(study.related):
+            self._source_url(doc, ("related", i, "source"), related.source)
         self._links(doc, study.summary, ("summary",), study.status, None)
         for i, point in enumerate(study.key_points):
             self._links(doc, point, ("key_points", i), study.status, None)
@@ -254,6 +271,13 @@ class _Resolver:
                 )
         return page
 
+    def _source_url(
+        self, doc: Document, loc: tuple[str | int, ...], source: models.Source | None
+    ) -> None:
+        if source is not None and source.url:
+            line, column = doc.locate((*loc, "url"))
+            self.c.external_links.append(ExternalLink(source.url, doc.path, line, column))
+
     def _study_ref(self, doc: Document, loc: tuple[str | int, ...], ref: str, status: str) -> None:
         line, column = doc.locate(loc)
         self._check_study(doc.path, line, column, ref, status)
@@ -263,7 +287,17 @@ class _Resolver:
         if target is None:
             close = difflib.get_close_matches(ref, list(self.c.studies), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "check the id in entries/studies/"
-            self.add(finding("MP303", path, line, column, f"there is no study '{ref}'", hint))
+            self.add(
+                finding(
+                    "MP303",
+                    path,
+                    line,
+                    column,
+                    f"there is no study '{ref}'",
+                    hint,
+                    target=f"study:{ref}",
+                )
+            )
         elif status == "published" and target.status != "published":
             self.add(
                 finding(
@@ -321,7 +355,8 @@ class _Resolver:
             elif target[1:] not in page.headings:
                 self.add(self._unknown_anchor(path, line, column, page, target[1:]))
         elif scheme in ("http", "https", "mailto") and len(target) > len(scheme) + 1:
-            return
+            if scheme != "mailto":
+                self.c.external_links.append(ExternalLink(target, path, line, column))
         else:
             what = f"'{scheme}:' links" if scheme else "relative links"
             self.add(
@@ -391,6 +426,7 @@ class _Resolver:
                 column,
                 f"cell {page.key} has no bite yet, so it has no section '#{anchor}'",
                 f"link to the cell itself (cell:{page.key}) or write its bite first",
+                target=f"cell:{page.key}",
             )
         close = difflib.get_close_matches(anchor, list(page.headings), n=1, cutoff=0.5)
         hint = (

@@ -323,7 +323,8 @@ def finding(
     column: int | None,
     message: str,
     hint: str | None = None,
+    target: str | None = None,
 ) -> Diagnostic:
     """Make a Diagnostic for a rule at its default level (config may change it later)."""
     rule = RULES[code]
-    return Diagnostic(path, line, column, code, message, hint, rule.level, rule.name)
+    return Diagnostic(path, line, column, code, message, hint, rule.level, rule.name, target=target)

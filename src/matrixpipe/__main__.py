@@ -1,0 +1,5 @@
+"""`python -m matrixpipe`."""
+
+from matrixpipe.cli import main
+
+main()

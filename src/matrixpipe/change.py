@@ -1,0 +1,112 @@
+"""Judge a change against a base ref: what it touched, and what it broke (link integrity).
+
+Findings in files the change touched fail the run; findings that were already there elsewhere are
+reported apart. A reference to an entry the change deleted or renamed fails wherever it sits,
+because the change is what broke it: that is Plone's "link integrity".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import git
+
+from matrixpipe.diagnostics import Diagnostic
+from matrixpipe.errors import RepoError
+from matrixpipe.history import _prefix, entry_ref, open_repo, require_full_history
+from matrixpipe.rules import RULES
+
+
+@dataclass
+class Change:
+    """What a change did to `entries/` since the merge base with the base ref."""
+
+    base: str
+    changed: set[str] = field(default_factory=set)
+    """Current paths added, modified or renamed (including uncommitted and untracked files)."""
+    deleted: dict[str, str] = field(default_factory=dict)
+    """`kind:id` of each entry that is gone → the path it had."""
+    renamed: dict[str, str] = field(default_factory=dict)
+    """`kind:old-id` → the new id, for entries renamed by the change."""
+
+
+def read_change(repo: Path, ref: str) -> Change:
+    """Compare the working tree with the merge base of `ref` and HEAD, following renames."""
+    repository = open_repo(repo)
+    if repository is None:
+        raise RepoError(f"{repo}: --base needs a Git repository")
+    require_full_history(repository)
+    try:
+        base = repository.git.merge_base(ref, "HEAD").strip()
+    except git.GitCommandError:
+        raise RepoError(
+            f"cannot find the base '{ref}' in this repository; fetch it first "
+            "(in GitHub Actions: actions/checkout with `fetch-depth: 0`)"
+        ) from None
+    prefix = _prefix(repository, repo)
+    scope = f"{prefix}entries"
+    diff = repository.git.diff("-z", "-M", "--name-status", base, "--", scope)
+    change = Change(base)
+    tokens = diff.split("\0")
+    i = 0
+    while i < len(tokens) and tokens[i]:
+        status = tokens[i]
+        if status[0] in "RC":
+            old, new = tokens[i + 1], tokens[i + 2]
+            i += 3
+        else:
+            old = new = tokens[i + 1]
+            i += 2
+        _record(change, status[0], old[len(prefix) :], new[len(prefix) :])
+    untracked = repository.git.ls_files("-z", "--others", "--exclude-standard", "--", scope)
+    change.changed.update(p[len(prefix) :] for p in untracked.split("\0") if p)
+    return change
+
+
+def _record(change: Change, status: str, old: str, new: str) -> None:
+    if status == "D":
+        ref = entry_ref(old)
+        if ref:
+            change.deleted[f"{ref[0]}:{ref[1]}"] = old
+        return
+    change.changed.add(new)
+    if status == "R":
+        old_ref, new_ref = entry_ref(old), entry_ref(new)
+        if old_ref and new_ref and old_ref != new_ref:
+            change.renamed[f"{old_ref[0]}:{old_ref[1]}"] = new_ref[1]
+
+
+def judge(diagnostics: list[Diagnostic], change: Change) -> list[Diagnostic]:
+    """Mark old findings as baseline, and turn references to deleted or renamed entries into
+    link-integrity errors."""
+    out = []
+    for d in diagnostics:
+        if d.target in change.renamed:
+            new = change.renamed[d.target]
+            kind, old = d.target.split(":", 1)
+            d = _integrity(
+                d,
+                "MP502",
+                f"{kind} '{old}' was renamed to '{new}' by this change, "
+                "but is still referenced here",
+                f"point the link at '{new}'",
+            )
+        elif d.target in change.deleted:
+            kind, old = d.target.split(":", 1)
+            d = _integrity(
+                d,
+                "MP501",
+                f"{kind} '{old}' was deleted by this change "
+                f"({change.deleted[d.target]}), but is still referenced here",
+                "remove or retarget this reference, or keep the entry",
+            )
+        elif d.path not in change.changed:
+            d = replace(d, baseline=True)
+        out.append(d)
+    return out
+
+
+def _integrity(d: Diagnostic, code: str, message: str, hint: str) -> Diagnostic:
+    rule = RULES[code]
+    return replace(d, code=code, name=rule.name, severity=rule.level, message=message, hint=hint)
