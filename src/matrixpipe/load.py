@@ -7,6 +7,7 @@ why it could not be read. Nothing here knows the schema; that is the next stage'
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,10 +27,15 @@ _KIND_CODES = {
     "yaml-syntax": "MP101",
     "duplicate-key": "MP102",
     "multiple-documents": "MP109",
-    "alias": "MP101",
-    "tag": "MP101",
-    "too-deep": "MP101",
+    "alias": "MP401",
+    "anchor": "MP401",
+    "tag": "MP402",
+    "too-deep": "MP403",
 }
+MAX_FILE_BYTES = 512 * 1024
+"""Real entries are a few kilobytes; the limit bounds the work any one file can cause."""
+_SLUG_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_CELL_NAME = re.compile(r"^[A-E][1-5]$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FRONT_MATTER_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _BOM = "\ufeff"
@@ -100,16 +106,45 @@ def classify(relpath: str) -> Kind | None:
 
 
 def discover(repo: Path) -> list[str]:
-    """Every file under `entries/`, as sorted repository-relative paths."""
-    root = repo / "entries"
-    return sorted(p.relative_to(repo).as_posix() for p in root.rglob("*") if not p.is_dir())
+    """Every path under `entries/` that is not a plain folder, sorted, never following links."""
+    found = []
+    for top, dirs, files in os.walk(repo / "entries", followlinks=False):
+        rel = Path(top).relative_to(repo).as_posix()
+        found += [f"{rel}/{name}" for name in files]
+        # Symbolic links to folders, and folders named like entries, are reported, not entered.
+        odd = [d for d in dirs if os.path.islink(os.path.join(top, d)) or classify(f"{rel}/{d}")]
+        found += [f"{rel}/{d}" for d in odd]
+        dirs[:] = sorted(d for d in dirs if d not in odd)
+    return sorted(found)
 
 
 def load_entries(repo: Path) -> Loaded:
     """Read and parse every entry file under `repo`; files that cannot be read become findings."""
     return load_files(
-        (relpath, lambda p=relpath: (repo / p).read_bytes()) for relpath in discover(repo)
+        (relpath, lambda p=relpath: _read_regular(repo / p)) for relpath in discover(repo)
     )
+
+
+class _NotRegular(Exception):
+    """The path is a link or a folder: never read through it."""
+
+
+class _TooLarge(Exception):
+    """The file is over MAX_FILE_BYTES."""
+
+
+def _read_regular(path: Path) -> bytes:
+    info = path.lstat()
+    if path.is_symlink() or not path.is_file():
+        raise _NotRegular
+    if info.st_size > MAX_FILE_BYTES:
+        raise _TooLarge
+    with path.open("rb") as handle:
+        # Read at most one byte past the limit, in case the file grew since lstat.
+        raw = handle.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise _TooLarge
+    return raw
 
 
 def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
@@ -121,7 +156,7 @@ def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
             if relpath.rsplit("/", 1)[-1] != ".gitkeep":
                 loaded.diagnostics.append(_misplaced(relpath))
             continue
-        result = read_document(relpath, kind, read())
+        result = _bad_name(relpath, kind) or _read(relpath, kind, read)
         if isinstance(result, Document):
             loaded.documents.append(result)
         else:
@@ -129,8 +164,54 @@ def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
     return loaded
 
 
+def _read(relpath: str, kind: Kind, read: Callable[[], bytes]) -> Document | Diagnostic:
+    try:
+        raw = read()
+    except _NotRegular:
+        return finding(
+            "MP410",
+            relpath,
+            1,
+            1,
+            "not a regular file (a symbolic link or a folder)",
+            "replace it with a regular file; entries are never read through links",
+        )
+    except _TooLarge:
+        return _too_large(relpath)
+    return read_document(relpath, kind, raw)
+
+
+def _too_large(relpath: str) -> Diagnostic:
+    return finding(
+        "MP404",
+        relpath,
+        1,
+        1,
+        f"the file is larger than {MAX_FILE_BYTES // 1024} KiB",
+        "entries are a few kilobytes; split long text or link to the document",
+    )
+
+
+def _bad_name(relpath: str, kind: Kind) -> Diagnostic | None:
+    name = relpath.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    pattern = _CELL_NAME if kind == "cell" else _SLUG_NAME
+    if pattern.match(name) and len(name) <= 80:
+        return None
+    wanted = "a cell code from A1 to E5" if kind == "cell" else "a slug such as `probation-2009`"
+    return finding(
+        "MP411",
+        relpath,
+        1,
+        1,
+        f"file name {name!r} is not a valid id",
+        f"rename the file: its name must be {wanted}",
+    )
+
+
 def read_document(relpath: str, kind: Kind, raw: bytes) -> Document | Diagnostic:
     """Decode and parse one file's bytes into a Document, or say why it cannot be."""
+    if len(raw) > MAX_FILE_BYTES:  # blobs from Git arrive here without a size check
+        return _too_large(relpath)
     text = _decode(relpath, raw)
     if isinstance(text, Diagnostic):
         return text
@@ -149,6 +230,7 @@ def read_document(relpath: str, kind: Kind, raw: bytes) -> Document | Diagnostic
             "start from `matrixpipe new` or copy an existing entry",
         )
     try:
+        yamlload.prescan(doc.yaml_text)
         data = yamlload.to_data(yamlload.compose(doc.yaml_text))
     except yamlload.YamlError as exc:
         return _yaml_finding(doc, exc.problem)

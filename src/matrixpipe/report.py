@@ -86,9 +86,10 @@ class TextReporter:
         self.console.print(head)
         source = self._source_line(d)
         if source is not None and d.line:
+            shown, column = _window(source, d.column or 1)
             gutter = f"{d.line:>5} | "
-            self.console.print(Text(gutter + printable(source), style="dim"))
-            caret = " " * (len(gutter) - 2) + "| " + " " * _display_column(source, d.column or 1)
+            self.console.print(Text(gutter + printable(shown), style="dim"))
+            caret = " " * (len(gutter) - 2) + "| " + " " * _display_column(shown, column)
             self.console.print(Text(caret + "^", style=_STYLE[d.severity]))
         if d.hint:
             self.console.print(Text(f"  hint: {printable(d.hint)}", style="green"))
@@ -108,6 +109,19 @@ class TextReporter:
         if d.line is None or not 0 < d.line <= len(lines):
             return None
         return lines[d.line - 1].rstrip("\r")
+
+
+def _window(source: str, column: int, width: int = 100) -> tuple[str, int]:
+    """Cut a long source line to `width` characters around the column, marked with '…'."""
+    if len(source) <= width:
+        return source, column
+    start = max(0, min(column - 1 - width // 2, len(source) - width))
+    shown = source[start : start + width]
+    if start > 0:
+        shown = "…" + shown[1:]
+    if start + width < len(source):
+        shown = shown[:-1] + "…"
+    return shown, column - start
 
 
 def _display_column(source: str, column: int) -> int:

@@ -31,11 +31,12 @@ def base_collection(repo: Path, commit: str) -> Collection:
     except KeyError:
         return resolve([])
     # Read each blob at once: GitPython's cat-file streams must be consumed in order.
-    files = [
-        (blob.path[len(prefix) :], lambda data=blob.data_stream.read(): data)
-        for blob in entries.traverse()
-        if blob.type == "blob"  # type: ignore[union-attr]
-    ]
+    blobs = [
+        (b.path[len(prefix) :], b.data_stream.read())
+        for b in entries.traverse()
+        if b.type == "blob"
+    ]  # type: ignore[union-attr]
+    files = [(path, lambda data=data: data) for path, data in blobs]
     return resolve(validate_documents(load_files(files).documents).entries)  # type: ignore[arg-type]
 
 

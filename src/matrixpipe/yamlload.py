@@ -65,6 +65,57 @@ class YamlError(Exception):
         self.problem = problem
 
 
+MAX_FLOW_DEPTH = 64
+_ANCHOR_HINT = "write the value out in full; anchors, aliases and merge keys are not allowed"
+
+
+def prescan(text: str) -> None:
+    """Cheap checks before the C parser sees the text: nesting depth, then anchors.
+
+    Deep flow nesting (tens of thousands of `[`) crashes libyaml outright, so it is bounded here
+    by a count that ignores quoting (it can only over-count); anchors are looked for in the event
+    stream, which only files that contain an `&` pay for.
+    """
+    depth = 0
+    for i, char in enumerate(text):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_FLOW_DEPTH:
+                line = text.count("\n", 0, i)
+                column = i - (text.rfind("\n", 0, i) + 1)
+                raise YamlError(
+                    Problem(
+                        "too-deep",
+                        f"brackets nested more than {MAX_FLOW_DEPTH} deep",
+                        line,
+                        column,
+                        "entries need only a few levels",
+                    )
+                )
+        elif char in "]}" and depth:
+            depth -= 1
+    if "&" in text:
+        _no_anchors(text)
+
+
+def _no_anchors(text: str) -> None:
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if getattr(event, "anchor", None) is not None:
+                mark = event.start_mark
+                raise YamlError(
+                    Problem(
+                        "anchor",
+                        f"anchor '&{event.anchor}' is not allowed",
+                        mark.line,
+                        mark.column,
+                        _ANCHOR_HINT,
+                    )
+                )
+    except yaml.YAMLError:
+        return  # a syntax error: compose() reports it with its position
+
+
 def compose(text: str) -> yaml.Node | None:
     """Parse `text` into one libyaml node tree (None for an empty document)."""
     try:
@@ -167,6 +218,10 @@ class _Builder:
                 )
             self._check_tag(key_node, _STR)
             key = key_node.value
+            if key == "<<" and not key_node.style:
+                raise YamlError(
+                    _at(key_node, "anchor", "merge keys (`<<`) are not allowed", _ANCHOR_HINT)
+                )
             if key in data:
                 raise YamlError(
                     _at(
@@ -193,7 +248,7 @@ class _Builder:
                 _at(
                     node,
                     "tag",
-                    f"YAML tags such as '{node.tag}' are not allowed",
+                    f"YAML tags such as '{_short_tag(node.tag)}' are not allowed",
                     "remove the `!tag`; write the value as plain YAML",
                 )
             )
@@ -218,6 +273,10 @@ def resolve_plain(value: str) -> Any:
     if _NAN.match(value):
         return math.nan
     return value
+
+
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _at(node: yaml.Node, kind: str, message: str, hint: str) -> Problem:
