@@ -13,7 +13,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from matrixpipe import models
+from matrixpipe import models, safety
 from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.load import Document
 from matrixpipe.markdown_links import Heading, find_headings, find_links
@@ -318,25 +318,56 @@ class _Resolver:
         status: str,
         page: CellPage | None,
     ) -> None:
-        """Judge every link in one Markdown field; `loc` None means the cell's bite."""
+        """Judge one Markdown field: its safety, then every link; `loc` None means the bite."""
         if not text:
             return
-        cursor = _body_offset(doc, 0) if loc is None else _offset_of(doc, loc)
-        for link in find_links(text):
-            if loc is None:
-                offset = _body_offset(doc, link.offset)
-            else:  # find the link in the YAML source, searching on from the previous one
-                found = doc.text.find(link.target, cursor)
-                offset = found if found >= 0 else cursor
-            cursor = max(cursor, offset + len(link.target))
-            line, column = doc.line_of(offset)
+        place = _Placer(doc, loc)
+        self._safety(doc.path, text, place)
+        links = find_links(text)
+        if len(links) > safety.MAX_LINKS:
+            line, column = place.at(links[safety.MAX_LINKS].offset, links[safety.MAX_LINKS].target)
+            self.add(
+                finding(
+                    "MP409",
+                    doc.path,
+                    line,
+                    column,
+                    f"{len(links)} links in one field (at most {safety.MAX_LINKS})",
+                    "split the text, or link to a page that lists the documents",
+                )
+            )
+            links = links[: safety.MAX_LINKS]
+        place = _Placer(doc, loc)  # links are placed in a second pass from the field's start
+        for link in links:
+            line, column = place.at(link.offset, link.target)
             self._link(doc.path, line, column, link.target, status, page)
+
+    def _safety(self, path: str, text: str, place: _Placer) -> None:
+        spots: list[tuple[int, str, safety.Spot]] = []
+        if spot := safety.invisible(text):
+            spots.append((spot.offset, "MP406", safety.Spot(spot.offset, text[spot.offset])))
+        spots += [(s.offset, "MP407", s) for s in safety.raw_html(text)]
+        spots += [(s.offset, "MP408", s) for s in safety.unsafe_attributes(text)]
+        for _, code, spot in sorted(spots, key=lambda item: item[0]):  # placed in text order
+            line, column = place.at(spot.offset, spot.text)
+            self.add(finding(code, path, line, column, *_SAFETY_MESSAGES[code](spot.text)))
 
     def _link(
         self, path: str, line: int, column: int, target: str, status: str, page: CellPage | None
     ) -> None:
-        scheme = target.split(":", 1)[0].lower() if ":" in target else ""
-        if target.startswith("study:"):
+        scheme = safety.link_scheme(target)
+        if safety.INVISIBLE.search(target):
+            self.add(
+                finding(
+                    "MP405",
+                    path,
+                    line,
+                    column,
+                    "the link contains an invisible or bidirectional control character",
+                    "retype the link address",
+                )
+            )
+        elif target.startswith("study:"):
             self._check_study(path, line, column, target[6:], status)
         elif target.startswith("cell:"):
             self._cell_link(path, line, column, target, status)
@@ -354,7 +385,11 @@ class _Resolver:
                 )
             elif target[1:] not in page.headings:
                 self.add(self._unknown_anchor(path, line, column, page, target[1:]))
-        elif scheme in ("http", "https", "mailto") and len(target) > len(scheme) + 1:
+        elif (
+            scheme in ("http", "https", "mailto")
+            and target.lower().startswith(f"{scheme}:")
+            and len(target) > len(scheme) + 1
+        ):
             if scheme != "mailto":
                 self.c.external_links.append(ExternalLink(target, path, line, column))
         else:
@@ -476,6 +511,45 @@ class _Resolver:
                             "keep one study and add a placement to it",
                         )
                     )
+
+
+_SAFETY_MESSAGES = {
+    "MP406": lambda t: (
+        f"invisible or bidirectional control character U+{ord(t):04X} in the text",
+        "delete it: retype the words around it if you cannot see it",
+    ),
+    "MP407": lambda t: (
+        f"raw HTML is not allowed: '{t}'",
+        "write Markdown instead: [text](https://…), **bold**, ![alt](https://…)",
+    ),
+    "MP408": lambda t: (
+        f"attribute lists may set only ids and classes: '{t}'",
+        "keep `{#anchor}` or `{.class}`; remove other attributes",
+    ),
+}
+
+
+class _Placer:
+    """Maps offsets in a Markdown field to lines and columns of the file it was written in.
+
+    A bite is the file's tail, so offsets map exactly. A YAML field's text was unfolded by the
+    parser (block indentation, quoting), so each snippet is searched for in the source from the
+    field's start, moving on past every match so repeated snippets land on their own lines.
+    """
+
+    def __init__(self, doc: Document, loc: tuple[str | int, ...] | None) -> None:
+        self.doc, self.loc = doc, loc
+        self.start = _body_offset(doc, 0) if loc is None else _offset_of(doc, loc)
+        self.cursor = self.start
+
+    def at(self, offset: int, snippet: str) -> tuple[int, int]:
+        if self.loc is None:
+            return self.doc.line_of(self.start + offset)
+        found = self.doc.text.find(snippet, self.cursor) if snippet else -1
+        if found < 0:
+            return self.doc.line_of(self.cursor)
+        self.cursor = found + len(snippet)
+        return self.doc.line_of(found)
 
 
 def _offset_of(doc: Document, loc: tuple[str | int, ...]) -> int:

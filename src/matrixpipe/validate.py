@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from matrixpipe import models
+from matrixpipe import models, safety
 from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.load import Document
 from matrixpipe.rules import finding
@@ -88,9 +88,47 @@ def validate_document(doc: Document) -> tuple[Entry | None, list[Diagnostic]]:
         return None, [_to_finding(doc, model_type, err) for err in exc.errors()]
     if doc.kind == "cell":
         model = models.Cell(**model.model_dump(), bite=doc.body)
+    found = _invisible_in_titles(doc, model)
     mismatch = _name_mismatch(doc, model)
     # A mismatched id is still indexed, so a copied file shows up as a duplicate id too.
-    return Entry(doc, model), [mismatch] if mismatch else []
+    return Entry(doc, model), found + ([mismatch] if mismatch else [])
+
+
+_TITLE_PATHS: dict[str, list[tuple[str | int, ...]]] = {
+    "matrix": [("title",)],
+    "cell": [("title",)],
+    "study": [("title",), ("source", "title"), ("source", "url"), ("source", "organisation")],
+}
+
+
+def _invisible_in_titles(doc: Document, model: Any) -> list[Diagnostic]:
+    """Titles and addresses are shown and followed as they are: no hidden characters there."""
+    found = []
+    paths = list(_TITLE_PATHS[doc.kind])
+    if isinstance(model, models.Study):
+        paths += [("related", i, "label") for i in range(len(model.related))]
+    for loc in paths:
+        value: Any = doc.data
+        for step in loc:
+            value = (
+                value.get(step)
+                if isinstance(value, dict)
+                else (value[step] if isinstance(value, list) and isinstance(step, int) else None)
+            )
+        if isinstance(value, str) and (spot := safety.invisible(value)):
+            line, column = doc.locate(loc)
+            found.append(
+                finding(
+                    "MP405",
+                    doc.path,
+                    line,
+                    column,
+                    f"'{loc[-1]}' contains the invisible or bidirectional character {spot.text}",
+                    "retype the value; such characters can make text "
+                    "read differently from what it is",
+                )
+            )
+    return found
 
 
 def _name_mismatch(doc: Document, model: Any) -> Diagnostic | None:
