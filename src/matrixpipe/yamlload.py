@@ -66,6 +66,7 @@ class YamlError(Exception):
 
 
 MAX_FLOW_DEPTH = 64
+_TAG_HINT = "remove the `!tag`; write the value as plain YAML"
 _ANCHOR_HINT = "write the value out in full; anchors, aliases and merge keys are not allowed"
 
 
@@ -94,24 +95,21 @@ def prescan(text: str) -> None:
                 )
         elif char in "]}" and depth:
             depth -= 1
-    if "&" in text:
-        _no_anchors(text)
+    if "&" in text or "!" in text:
+        _no_anchors_or_tags(text)
 
 
-def _no_anchors(text: str) -> None:
+def _no_anchors_or_tags(text: str) -> None:
+    """Anchors and explicit tags (even `!!str`) are visible only in the event stream."""
     try:
         for event in yaml.parse(text, Loader=_Loader):
+            mark = event.start_mark
             if getattr(event, "anchor", None) is not None:
-                mark = event.start_mark
-                raise YamlError(
-                    Problem(
-                        "anchor",
-                        f"anchor '&{event.anchor}' is not allowed",
-                        mark.line,
-                        mark.column,
-                        _ANCHOR_HINT,
-                    )
-                )
+                message = f"anchor '&{event.anchor}' is not allowed"
+                raise YamlError(Problem("anchor", message, mark.line, mark.column, _ANCHOR_HINT))
+            if getattr(event, "tag", None) is not None:
+                message = f"YAML tags such as '{_short_tag(event.tag)}' are not allowed"
+                raise YamlError(Problem("tag", message, mark.line, mark.column, _TAG_HINT))
     except yaml.YAMLError:
         return  # a syntax error: compose() reports it with its position
 
@@ -249,7 +247,7 @@ class _Builder:
                     node,
                     "tag",
                     f"YAML tags such as '{_short_tag(node.tag)}' are not allowed",
-                    "remove the `!tag`; write the value as plain YAML",
+                    _TAG_HINT,
                 )
             )
 
