@@ -53,6 +53,7 @@ def _collection(tmp_path: Path, name: str, text: str) -> Path:
         ("deep", "id: deep\nx: " + "[" * 100_000 + "]" * 100_000 + "\n", "MP403"),
         ("deep-maps", "id: deep-maps\nx: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n", "MP403"),
     ],
+    ids=["alias-bomb", "deep-lists", "deep-maps"],
 )
 def test_attack_is_rejected_in_under_a_second_and_200_mb(
     tmp_path: Path, name: str, text: str, code: str
