@@ -45,12 +45,13 @@ def check_links_online(repo: Path, links: list[ExternalLink]) -> list[Diagnostic
     for link in links:
         status = cache[link.url]["status"]
         if not _alive(status):
+            line, column = link.where()
             found.append(
                 finding(
                     "MP313",
                     link.path,
-                    link.line,
-                    link.column,
+                    line,
+                    column,
                     f"{link.url} answered {_describe(status)}",
                     "update the address, or link to an archived copy",
                 )

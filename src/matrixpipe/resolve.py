@@ -11,7 +11,9 @@ import difflib
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from matrixpipe import models, safety
 from matrixpipe.diagnostics import Diagnostic
@@ -97,14 +99,17 @@ class Collection:
     """Every http(s) address, where it is written: what `--online` checks."""
 
 
+Where = Callable[[], tuple[int, int]]
+"""Finds a finding's line and column on demand: positions cost a re-parse of the file."""
+
+
 @dataclass(frozen=True)
 class ExternalLink:
     """An http(s) address and where it is written."""
 
     url: str
     path: str
-    line: int
-    column: int
+    where: Where
 
 
 def resolve(entries: list[Entry]) -> Collection:
@@ -151,8 +156,9 @@ def _index(entries: list[Entry]) -> Collection:
 def _index_cell(c: Collection, entry: Entry) -> None:
     page = c.cells.get(entry.id)
     if page is None:
-        line, column = entry.doc.locate(("matrix",))
-        c.diagnostics.append(_unknown_matrix(entry.doc.path, line, column, entry.model.matrix, c))
+        _Resolver(c)._unknown_matrix(
+            entry.doc.path, _at(entry.doc, ("matrix",)), entry.model.matrix
+        )
         return
     page.entry, page.doc = entry.model, entry.doc
     for heading in find_headings(entry.model.bite):
@@ -176,24 +182,21 @@ def _body_offset(doc: Document, offset: int) -> int:
     return len(doc.text) - len(doc.body) + offset
 
 
-def _unknown_matrix(path: str, line: int, column: int, name: str, c: Collection) -> Diagnostic:
-    close = difflib.get_close_matches(name, list(c.matrices), n=1)
-    hint = (
-        f"did you mean '{close[0]}'?"
-        if close
-        else f"known matrices: {', '.join(sorted(c.matrices)) or 'none'}"
-    )
-    return finding(
-        "MP312", path, line, column, f"there is no matrix '{name}'", hint, target=f"matrix:{name}"
-    )
-
-
 class _Resolver:
-    """Judges every reference of an indexed collection, adding findings to it."""
+    """Judges every reference of an indexed collection, adding findings to it.
+
+    Positions cost a re-parse of the file, so each check carries a `Where`: a callable that
+    finds the line and column only if a finding is actually made.
+    """
 
     def __init__(self, collection: Collection) -> None:
         self.c = collection
-        self.add = collection.diagnostics.append
+
+    def _add(
+        self, code: str, path: str, where: Where, message: str, hint: str, target: str | None = None
+    ) -> None:
+        line, column = where()
+        self.c.diagnostics.append(finding(code, path, line, column, message, hint, target))
 
     def run(self) -> None:
         for study in self.c.studies.values():
@@ -202,15 +205,12 @@ class _Resolver:
             if page.entry and page.doc:
                 self._links(page.doc, page.entry.bite, None, page.status, page)
                 if not page.listings:
-                    self.add(
-                        finding(
-                            "MP310",
-                            page.doc.path,
-                            1,
-                            1,
-                            f"cell {page.key} lists no studies yet",
-                            "place studies here with a `placements` entry",
-                        )
+                    self._add(
+                        "MP310",
+                        page.doc.path,
+                        lambda: (1, 1),
+                        f"cell {page.key} lists no studies yet",
+                        "place studies here with a `placements` entry",
                     )
         for page in self.c.cells.values():
             page.listings.sort(
@@ -227,18 +227,16 @@ class _Resolver:
             self._links(doc, point, ("key_points", i), study.status, None)
         for i, related in enumerate(study.related):
             if related.study is not None:
-                self._study_ref(doc, ("related", i, "study"), related.study, study.status)
-        if not study.placements:
-            line, column = doc.locate(("id",))
-            self.add(
-                finding(
-                    "MP309",
-                    doc.path,
-                    line,
-                    column,
-                    f"study '{study.id}' is not placed in any cell",
-                    "add a `placements` entry such as `- cell: alcohol/E5`",
+                self._check_study(
+                    doc.path, _at(doc, ("related", i, "study")), related.study, study.status
                 )
+        if not study.placements:
+            self._add(
+                "MP309",
+                doc.path,
+                _at(doc, ("id",)),
+                f"study '{study.id}' is not placed in any cell",
+                "add a `placements` entry such as `- cell: alcohol/E5`",
             )
         for i, placement in enumerate(study.placements):
             page = self._cell(doc, ("placements", i, "cell"), placement.cell)
@@ -247,67 +245,47 @@ class _Resolver:
             page.listings.append(Listing(study, placement))
             for j, anchor in enumerate(placement.discussed_in):
                 if anchor not in page.headings:
-                    line, column = doc.locate(("placements", i, "discussed_in", j))
-                    self.add(self._unknown_anchor(doc.path, line, column, page, anchor))
+                    where = _at(doc, ("placements", i, "discussed_in", j))
+                    self._unknown_anchor(doc.path, where, page, anchor)
             self._links(doc, placement.note, ("placements", i, "note"), study.status, None)
 
     def _cell(self, doc: Document, loc: tuple[str | int, ...], ref: str) -> CellPage | None:
         matrix = ref.partition("/")[0]
         page = self.c.cells.get(ref)
-        if page is None:
-            line, column = doc.locate(loc)
-            if matrix not in self.c.matrices:
-                self.add(_unknown_matrix(doc.path, line, column, matrix, self.c))
-            else:
-                self.add(
-                    finding(
-                        "MP301",
-                        doc.path,
-                        line,
-                        column,
-                        f"there is no cell '{ref}'",
-                        f"cell codes are {VALID_CELLS}",
-                    )
-                )
+        if page is None and matrix not in self.c.matrices:
+            self._unknown_matrix(doc.path, _at(doc, loc), matrix)
+        elif page is None:
+            self._add(
+                "MP301",
+                doc.path,
+                _at(doc, loc),
+                f"there is no cell '{ref}'",
+                f"cell codes are {VALID_CELLS}",
+            )
         return page
 
     def _source_url(
         self, doc: Document, loc: tuple[str | int, ...], source: models.Source | None
     ) -> None:
         if source is not None and source.url:
-            line, column = doc.locate((*loc, "url"))
-            self.c.external_links.append(ExternalLink(source.url, doc.path, line, column))
+            where = _at(doc, (*loc, "url"))
+            self.c.external_links.append(ExternalLink(source.url, doc.path, where))
 
-    def _study_ref(self, doc: Document, loc: tuple[str | int, ...], ref: str, status: str) -> None:
-        line, column = doc.locate(loc)
-        self._check_study(doc.path, line, column, ref, status)
-
-    def _check_study(self, path: str, line: int, column: int, ref: str, status: str) -> None:
+    def _check_study(self, path: str, where: Where, ref: str, status: str) -> None:
         target = self.c.studies.get(ref)
         if target is None:
             close = difflib.get_close_matches(ref, list(self.c.studies), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "check the id in entries/studies/"
-            self.add(
-                finding(
-                    "MP303",
-                    path,
-                    line,
-                    column,
-                    f"there is no study '{ref}'",
-                    hint,
-                    target=f"study:{ref}",
-                )
+            self._add(
+                "MP303", path, where, f"there is no study '{ref}'", hint, target=f"study:{ref}"
             )
         elif status == "published" and target.status != "published":
-            self.add(
-                finding(
-                    "MP305",
-                    path,
-                    line,
-                    column,
-                    f"published entry links to study '{ref}', which is {target.status}",
-                    "publish the target first, or keep this entry in draft",
-                )
+            self._add(
+                "MP305",
+                path,
+                where,
+                f"published entry links to study '{ref}', which is {target.status}",
+                "publish the target first, or keep this entry in draft",
             )
 
     def _links(
@@ -321,26 +299,23 @@ class _Resolver:
         """Judge one Markdown field: its safety, then every link; `loc` None means the bite."""
         if not text:
             return
-        place = _Placer(doc, loc)
-        self._safety(doc.path, text, place)
+        self._safety(doc.path, text, _Placer(doc, loc))
         links = find_links(text)
+        place = _Placer(doc, loc)  # links are placed in a second pass from the field's start
         if len(links) > safety.MAX_LINKS:
-            line, column = place.at(links[safety.MAX_LINKS].offset, links[safety.MAX_LINKS].target)
-            self.add(
-                finding(
-                    "MP409",
-                    doc.path,
-                    line,
-                    column,
-                    f"{len(links)} links in one field (at most {safety.MAX_LINKS})",
-                    "split the text, or link to a page that lists the documents",
-                )
+            extra = links[safety.MAX_LINKS]
+            self._add(
+                "MP409",
+                doc.path,
+                partial(place.at, extra.offset, extra.target),
+                f"{len(links)} links in one field (at most {safety.MAX_LINKS})",
+                "split the text, or link to a page that lists the documents",
             )
             links = links[: safety.MAX_LINKS]
-        place = _Placer(doc, loc)  # links are placed in a second pass from the field's start
+            place = _Placer(doc, loc)
         for link in links:
-            line, column = place.at(link.offset, link.target)
-            self._link(doc.path, line, column, link.target, status, page)
+            where = partial(place.at, link.offset, link.target)
+            self._link(doc.path, where, link.target, status, page)
 
     def _safety(self, path: str, text: str, place: _Placer) -> None:
         spots: list[tuple[int, str, safety.Spot]] = []
@@ -349,128 +324,119 @@ class _Resolver:
         spots += [(s.offset, "MP407", s) for s in safety.raw_html(text)]
         spots += [(s.offset, "MP408", s) for s in safety.unsafe_attributes(text)]
         for _, code, spot in sorted(spots, key=lambda item: item[0]):  # placed in text order
-            line, column = place.at(spot.offset, spot.text)
-            self.add(finding(code, path, line, column, *_SAFETY_MESSAGES[code](spot.text)))
+            self._add(
+                code,
+                path,
+                partial(place.at, spot.offset, spot.text),
+                *_SAFETY_MESSAGES[code](spot.text),
+            )
 
     def _link(
-        self, path: str, line: int, column: int, target: str, status: str, page: CellPage | None
+        self, path: str, where: Where, target: str, status: str, page: CellPage | None
     ) -> None:
         scheme = safety.link_scheme(target)
         if safety.INVISIBLE.search(target):
-            self.add(
-                finding(
-                    "MP405",
-                    path,
-                    line,
-                    column,
-                    "the link contains an invisible or bidirectional control character",
-                    "retype the link address",
-                )
+            self._add(
+                "MP405",
+                path,
+                where,
+                "the link contains an invisible or bidirectional control character",
+                "retype the link address",
             )
         elif target.startswith("study:"):
-            self._check_study(path, line, column, target[6:], status)
+            self._check_study(path, where, target[6:], status)
         elif target.startswith("cell:"):
-            self._cell_link(path, line, column, target, status)
+            self._cell_link(path, where, target, status)
         elif target.startswith("#"):
             if page is None:
-                self.add(
-                    finding(
-                        "MP302",
-                        path,
-                        line,
-                        column,
-                        f"'{target}' has no page of its own to point into here",
-                        "link to a cell's section instead: `cell:alcohol/E5#issues`",
-                    )
+                self._add(
+                    "MP302",
+                    path,
+                    where,
+                    f"'{target}' has no page of its own to point into here",
+                    "link to a cell's section instead: `cell:alcohol/E5#issues`",
                 )
             elif target[1:] not in page.headings:
-                self.add(self._unknown_anchor(path, line, column, page, target[1:]))
+                self._unknown_anchor(path, where, page, target[1:])
         elif (
             scheme in ("http", "https", "mailto")
             and target.lower().startswith(f"{scheme}:")
             and len(target) > len(scheme) + 1
         ):
             if scheme != "mailto":
-                self.c.external_links.append(ExternalLink(target, path, line, column))
+                self.c.external_links.append(ExternalLink(target, path, where))
         else:
             what = f"'{scheme}:' links" if scheme else "relative links"
-            self.add(
-                finding(
-                    "MP304",
-                    path,
-                    line,
-                    column,
-                    f"{what} are not allowed: '{_short(target)}'",
-                    "use study:<id>, cell:<matrix>/<CODE>, #anchor, https:// or mailto:",
-                )
+            self._add(
+                "MP304",
+                path,
+                where,
+                f"{what} are not allowed: '{_short(target)}'",
+                "use study:<id>, cell:<matrix>/<CODE>, #anchor, https:// or mailto:",
             )
 
-    def _cell_link(self, path: str, line: int, column: int, target: str, status: str) -> None:
+    def _cell_link(self, path: str, where: Where, target: str, status: str) -> None:
         m = _CELL_LINK.match(target)
         if m is None:
-            self.add(
-                finding(
-                    "MP301",
-                    path,
-                    line,
-                    column,
-                    f"'{_short(target)}' is not a cell link",
-                    "write cell links as `cell:alcohol/E5` or `cell:alcohol/E5#issues`",
-                )
+            self._add(
+                "MP301",
+                path,
+                where,
+                f"'{_short(target)}' is not a cell link",
+                "write cell links as `cell:alcohol/E5` or `cell:alcohol/E5#issues`",
             )
             return
         matrix, code, anchor = m.group("matrix"), m.group("code"), m.group("anchor")
-        if matrix not in self.c.matrices:
-            self.add(_unknown_matrix(path, line, column, matrix, self.c))
-            return
         page = self.c.cells.get(f"{matrix}/{code}")
-        if page is None:
-            self.add(
-                finding(
-                    "MP301",
-                    path,
-                    line,
-                    column,
-                    f"there is no cell '{matrix}/{code}'",
-                    f"cell codes are {VALID_CELLS}",
-                )
+        if matrix not in self.c.matrices:
+            self._unknown_matrix(path, where, matrix)
+        elif page is None:
+            self._add(
+                "MP301",
+                path,
+                where,
+                f"there is no cell '{matrix}/{code}'",
+                f"cell codes are {VALID_CELLS}",
             )
-            return
-        if anchor is not None and anchor not in page.headings:
-            self.add(self._unknown_anchor(path, line, column, page, anchor))
+        elif anchor is not None and anchor not in page.headings:
+            self._unknown_anchor(path, where, page, anchor)
         elif status == "published" and page.status != "published":
-            self.add(
-                finding(
-                    "MP305",
-                    path,
-                    line,
-                    column,
-                    f"published entry links to cell {page.key}, which is {page.status}",
-                    "publish the cell first, or link without it",
-                )
+            self._add(
+                "MP305",
+                path,
+                where,
+                f"published entry links to cell {page.key}, which is {page.status}",
+                "publish the cell first, or link without it",
             )
 
-    def _unknown_anchor(
-        self, path: str, line: int, column: int, page: CellPage, anchor: str
-    ) -> Diagnostic:
+    def _unknown_anchor(self, path: str, where: Where, page: CellPage, anchor: str) -> None:
         if page.entry is None:
-            return finding(
+            self._add(
                 "MP302",
                 path,
-                line,
-                column,
+                where,
                 f"cell {page.key} has no bite yet, so it has no section '#{anchor}'",
                 f"link to the cell itself (cell:{page.key}) or write its bite first",
                 target=f"cell:{page.key}",
             )
+            return
         close = difflib.get_close_matches(anchor, list(page.headings), n=1, cutoff=0.5)
         hint = (
             f"did you mean '#{close[0]}'?"
             if close
             else f"sections of {page.key}: {', '.join(page.headings) or 'none'}"
         )
-        return finding(
-            "MP302", path, line, column, f"cell {page.key} has no section '#{anchor}'", hint
+        self._add("MP302", path, where, f"cell {page.key} has no section '#{anchor}'", hint)
+
+    def _unknown_matrix(self, path: str, where: Where, name: str) -> None:
+        close = difflib.get_close_matches(name, list(self.c.matrices), n=1)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else f"known matrices: {', '.join(sorted(self.c.matrices)) or 'none'}"
+        )
+        self._add(
+            "MP312", path, where, f"there is no matrix '{name}'", hint, target=f"matrix:{name}"
         )
 
     def _duplicates(self) -> None:
@@ -483,34 +449,29 @@ class _Resolver:
                 by_key[("url", study.source.url.rstrip("/").lower())].append(study)
             by_key[("title", normalise_title(study.title))].append(study)
         for (kind, value), group in by_key.items():
-            first = group[0]
+            first_path = self.c.documents[group[0].id].path
             for other in group[1:]:
                 doc = self.c.documents[other.id]
-                other_path = self.c.documents[first.id].path
                 if kind == "title":
-                    line, column = doc.locate(("title",))
-                    self.add(
-                        finding(
-                            "MP308",
-                            doc.path,
-                            line,
-                            column,
-                            f"title is nearly the same as {other_path}'s",
-                            "if it is the same document, keep one study and add a placement to it",
-                        )
+                    self._add(
+                        "MP308",
+                        doc.path,
+                        _at(doc, ("title",)),
+                        f"title is nearly the same as {first_path}'s",
+                        "if it is the same document, keep one study and add a placement to it",
                     )
                 else:
-                    line, column = doc.locate(("source", kind))
-                    self.add(
-                        finding(
-                            "MP307",
-                            doc.path,
-                            line,
-                            column,
-                            f"{kind.upper()} {value} is also given by {other_path}",
-                            "keep one study and add a placement to it",
-                        )
+                    self._add(
+                        "MP307",
+                        doc.path,
+                        _at(doc, ("source", kind)),
+                        f"{kind.upper()} {value} is also given by {first_path}",
+                        "keep one study and add a placement to it",
                     )
+
+
+def _at(doc: Document, loc: tuple[str | int, ...]) -> Where:
+    return partial(doc.locate, loc)
 
 
 _SAFETY_MESSAGES = {
@@ -539,10 +500,14 @@ class _Placer:
 
     def __init__(self, doc: Document, loc: tuple[str | int, ...] | None) -> None:
         self.doc, self.loc = doc, loc
-        self.start = _body_offset(doc, 0) if loc is None else _offset_of(doc, loc)
-        self.cursor = self.start
+        self.cursor = -1
 
     def at(self, offset: int, snippet: str) -> tuple[int, int]:
+        if self.cursor < 0:  # the field's start is looked up only when a finding needs it
+            self.start = (
+                _body_offset(self.doc, 0) if self.loc is None else _offset_of(self.doc, self.loc)
+            )
+            self.cursor = self.start
         if self.loc is None:
             return self.doc.line_of(self.start + offset)
         found = self.doc.text.find(snippet, self.cursor) if snippet else -1

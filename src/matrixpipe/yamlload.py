@@ -26,6 +26,7 @@ _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 
+_DEFAULT_TAGS = {yaml.ScalarNode: _STR, yaml.SequenceNode: _SEQ, yaml.MappingNode: _MAP}
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _INT = re.compile(r"^[-+]?[0-9]+$")
@@ -44,6 +45,10 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """
 
     yaml_implicit_resolvers: dict[str, list[Any]] = {}  # noqa: RUF012
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        # Called for every untagged node: skip the resolver's regex machinery entirely.
+        return _DEFAULT_TAGS[kind]
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,13 @@ def prescan(text: str) -> None:
     by a count that ignores quoting (it can only over-count); anchors are looked for in the event
     stream, which only files that contain an `&` pay for.
     """
+    if text.count("[") + text.count("{") > MAX_FLOW_DEPTH:
+        _flow_depth(text)
+    if "&" in text or "!" in text:
+        _no_anchors_or_tags(text)
+
+
+def _flow_depth(text: str) -> None:
     depth = 0
     for i, char in enumerate(text):
         if char in "[{":
@@ -95,8 +107,6 @@ def prescan(text: str) -> None:
                 )
         elif char in "]}" and depth:
             depth -= 1
-    if "&" in text or "!" in text:
-        _no_anchors_or_tags(text)
 
 
 def _no_anchors_or_tags(text: str) -> None:
