@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ENTRIES
 
 BOMB = """id: bomb
@@ -51,7 +50,11 @@ def _collection(tmp_path: Path, name: str, text: str) -> Path:
     [
         ("bomb", BOMB, "MP401"),
         ("deep", "id: deep\nx: " + "[" * 100_000 + "]" * 100_000 + "\n", "MP403"),
-        ("deep-maps", "id: deep-maps\nx: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n", "MP403"),
+        (
+            "deep-maps",
+            "id: deep-maps\nx: " + "{a: " * 100_000 + "1" + "}" * 100_000 + "\n",
+            "MP403",
+        ),
     ],
     ids=["alias-bomb", "deep-lists", "deep-maps"],
 )

@@ -14,7 +14,8 @@ import git
 
 from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.errors import RepoError
-from matrixpipe.history import _prefix, entry_ref, open_repo, require_full_history
+from matrixpipe.history import _prefix, open_repo, require_full_history
+from matrixpipe.load import entry_ref
 from matrixpipe.rules import RULES
 
 

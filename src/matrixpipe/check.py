@@ -9,7 +9,7 @@ from pathlib import Path
 from matrixpipe.config import Config, load_config
 from matrixpipe.diagnostics import Report
 from matrixpipe.errors import RepoError
-from matrixpipe.load import load_entries
+from matrixpipe.load import classify, discover, entry_ref, load_files, reader
 from matrixpipe.resolve import Collection, resolve
 from matrixpipe.validate import Entry, validate_documents
 
@@ -30,11 +30,16 @@ def check(repo: Path, base: str | None = None, online: bool = False) -> Result:
         raise RepoError(f"{repo}: no entries/ folder here; run matrixpipe in a collection's root")
     config = load_config(repo)
     report = Report()
-    loaded = load_entries(repo)
+    paths = discover(repo)
+    loaded = load_files((p, reader(repo, p)) for p in paths)
     report.extend(loaded.diagnostics)
     validated = validate_documents(loaded.documents)
     report.extend(validated.diagnostics)
-    collection = resolve(validated.entries)
+    good = {entry.doc.path for entry in validated.entries}
+    broken = frozenset(
+        f"{ref[0]}:{ref[1]}" for p in paths if p not in good and (ref := entry_ref(p))
+    )
+    collection = resolve(validated.entries, broken)
     report.extend(collection.diagnostics)
     if online:
         from matrixpipe.online import check_links_online
@@ -45,6 +50,6 @@ def check(repo: Path, base: str | None = None, online: bool = False) -> Result:
 
         report.diagnostics = judge(report.diagnostics, read_change(repo, base))
     report.diagnostics = config.apply(report.diagnostics)
-    kinds = Counter(doc.kind for doc in loaded.documents)
+    kinds = Counter(kind for p in paths if (kind := classify(p)))
     report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
     return Result(report, config, collection, validated.entries)

@@ -13,7 +13,7 @@ from pathlib import Path
 import git
 
 from matrixpipe.errors import RepoError
-from matrixpipe.load import classify
+from matrixpipe.load import entry_ref
 
 _RECORD, _FIELD = "\x1e", "\x1f"
 
@@ -129,12 +129,3 @@ def _redirects(renames: list[tuple[str, str]], prefix: str, existing: set[str]) 
         if old_ref and new_ref and old_ref[0] == new_ref[0] and old_ref[1] != new_ref[1]:
             found[(old_ref[0], old_ref[1])] = Redirect(old_ref[0], old_ref[1], new_ref[1])
     return sorted(found.values(), key=lambda r: (r.kind, r.old))
-
-
-def entry_ref(relpath: str) -> tuple[str, str] | None:
-    """The (kind, id) an entry path stands for: ("study", "a-2009"), ("cell", "alcohol/E5")."""
-    kind = classify(relpath)
-    if kind is None:
-        return None
-    parts = relpath.rsplit(".", 1)[0].split("/")
-    return (kind, f"{parts[-2]}/{parts[-1]}" if kind == "cell" else parts[-1])

@@ -78,6 +78,14 @@ class Document:
         line, column = yamlload.locate(self._root, loc, key)
         return (line + self.yaml_line + 1, column + 1)
 
+    def find_after(self, line: int, column: int, snippet: str) -> tuple[int, int]:
+        """The position of `snippet` at or after (line, column); (line, column) if absent."""
+        start = 0
+        for _ in range(line - 1):
+            start = self.text.index("\n", start) + 1
+        found = self.text.find(snippet, start + column - 1)
+        return self.line_of(found) if found >= 0 else (line, column)
+
     def line_of(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of a character offset in the file's text."""
         line = self.text.count("\n", 0, offset)
@@ -105,6 +113,15 @@ def classify(relpath: str) -> Kind | None:
     return None
 
 
+def entry_ref(relpath: str) -> tuple[str, str] | None:
+    """The (kind, id) an entry path stands for: ("study", "a-2009"), ("cell", "alcohol/E5")."""
+    kind = classify(relpath)
+    if kind is None:
+        return None
+    parts = relpath.rsplit(".", 1)[0].split("/")
+    return (kind, f"{parts[-2]}/{parts[-1]}" if kind == "cell" else parts[-1])
+
+
 def discover(repo: Path) -> list[str]:
     """Every path under `entries/` that is not a plain folder, sorted, never following links."""
     found = []
@@ -120,9 +137,12 @@ def discover(repo: Path) -> list[str]:
 
 def load_entries(repo: Path) -> Loaded:
     """Read and parse every entry file under `repo`; files that cannot be read become findings."""
-    return load_files(
-        (relpath, lambda p=relpath: _read_regular(repo / p)) for relpath in discover(repo)
-    )
+    return load_files((relpath, reader(repo, relpath)) for relpath in discover(repo))
+
+
+def reader(repo: Path, relpath: str) -> Callable[[], bytes]:
+    """Reads one entry file, refusing links, folders and oversized files."""
+    return lambda: _read_regular(repo / relpath)
 
 
 class _NotRegular(Exception):
@@ -135,8 +155,15 @@ class _TooLarge(Exception):
 
 def _read_regular(path: Path) -> bytes:
     info = path.lstat()
-    if path.is_symlink() or not path.is_file():
-        raise _NotRegular
+    if path.is_symlink():
+        raise _NotRegular(
+            "a symbolic link",
+            "replace it with a regular file; entries are never read through links",
+        )
+    if not path.is_file():
+        raise _NotRegular(
+            "a folder", "rename the folder: names ending in .yaml or .md are for entry files"
+        )
     if info.st_size > MAX_FILE_BYTES:
         raise _TooLarge
     with path.open("rb") as handle:
@@ -167,15 +194,9 @@ def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
 def _read(relpath: str, kind: Kind, read: Callable[[], bytes]) -> Document | Diagnostic:
     try:
         raw = read()
-    except _NotRegular:
-        return finding(
-            "MP410",
-            relpath,
-            1,
-            1,
-            "not a regular file (a symbolic link or a folder)",
-            "replace it with a regular file; entries are never read through links",
-        )
+    except _NotRegular as exc:
+        what, hint = exc.args
+        return finding("MP410", relpath, 1, 1, f"not a regular file but {what}", hint)
     except _TooLarge:
         return _too_large(relpath)
     return read_document(relpath, kind, raw)
@@ -220,6 +241,15 @@ def read_document(relpath: str, kind: Kind, raw: bytes) -> Document | Diagnostic
         problem = _split_front_matter(doc)
         if problem:
             return problem
+    if kind == "cell" and not doc.yaml_text.strip():
+        return finding(
+            "MP105",
+            relpath,
+            1,
+            1,
+            "the front matter is empty",
+            "add the keys matrix, cell and status between the two `---` lines",
+        )
     if not doc.yaml_text.strip():
         return finding(
             "MP105",
@@ -240,7 +270,7 @@ def read_document(relpath: str, kind: Kind, raw: bytes) -> Document | Diagnostic
             relpath,
             1,
             1,
-            "the file holds only comments",
+            "the file has no keys, only comments, blank lines or `---`",
             "add the entry's keys, starting with `id:`",
         )
     if not isinstance(data, dict):
@@ -267,11 +297,22 @@ def _decode(relpath: str, raw: bytes) -> str | Diagnostic:
             "the file is UTF-16, not UTF-8",
             "save the file as UTF-8 in your editor",
         )
+    if raw.count(b"\0") > len(raw) // 4:
+        return finding(
+            "MP104",
+            relpath,
+            1,
+            1,
+            "the file looks like UTF-16 (every other byte is zero), not UTF-8",
+            "save the file as UTF-8 in your editor",
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        # Columns count characters, as editors do, not bytes.
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1
         return finding(
             "MP104",
             relpath,

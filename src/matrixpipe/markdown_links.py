@@ -33,6 +33,8 @@ class Link:
     target: str
     offset: int
     title: str | None = None
+    lead: str = ""
+    """The characters just before the target (`](`, `<`): they tell the target from link text."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ def find_links(text: str) -> list[Link]:
             if target.startswith("<") and target.endswith(">"):
                 target, offset = target[1:-1], offset + 1
             title = m.groupdict().get("title")
-            links.append(Link(target, offset, title[1:-1] if title else None))
+            lead = text[max(0, offset - 2) : offset]
+            links.append(Link(target, offset, title[1:-1] if title else None, lead))
     return sorted(links, key=lambda link: link.offset)
 
 

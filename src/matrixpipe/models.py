@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ANCHOR = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
@@ -103,22 +103,36 @@ class Matrix(_Strict):
         min_length=5,
         max_length=5,
         description="The five columns A–E, in order.",
+        json_schema_extra={
+            "prefixItems": [{"properties": {"code": {"const": c}}} for c in "ABCDE"]
+        },
         examples=[[{"code": "A", "name": "Interventions"}]],
     )
     rows: list[Row] = Field(
         min_length=5,
         max_length=5,
         description="The five rows 1–5, in order.",
+        json_schema_extra={
+            "prefixItems": [{"properties": {"code": {"const": r}}} for r in range(1, 6)]
+        },
         examples=[[{"code": 1, "name": "Screening and brief intervention"}]],
     )
 
-    @model_validator(mode="after")
-    def _grid_in_order(self) -> Matrix:
-        if tuple(c.code for c in self.columns) != COLUMN_CODES:
-            raise ValueError("columns must be A, B, C, D, E in that order")
-        if tuple(r.code for r in self.rows) != ROW_CODES:
-            raise ValueError("rows must be 1, 2, 3, 4, 5 in that order")
-        return self
+    @field_validator("columns")
+    @classmethod
+    def _columns_in_order(cls, columns: list[Column]) -> list[Column]:
+        found = tuple(c.code for c in columns)
+        if found != COLUMN_CODES:
+            raise ValueError(f"columns must be A, B, C, D, E in that order, not {', '.join(found)}")
+        return columns
+
+    @field_validator("rows")
+    @classmethod
+    def _rows_in_order(cls, rows: list[Row]) -> list[Row]:
+        found = tuple(str(r.code) for r in rows)
+        if found != tuple(str(r) for r in ROW_CODES):
+            raise ValueError(f"rows must be 1, 2, 3, 4, 5 in that order, not {', '.join(found)}")
+        return rows
 
 
 class CellFrontMatter(_Strict):
@@ -232,7 +246,10 @@ class Related(_Strict):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "oneOf": [{"required": ["study"]}, {"required": ["source"]}],
+            "oneOf": [
+                {"required": ["study"], "properties": {"study": {"type": "string"}}},
+                {"required": ["source"], "properties": {"source": {"type": "object"}}},
+            ],
             "examples": [{"label": "similar report for Scotland", "study": "scotland-offenders"}],
         }
     )

@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 from typing import IO, ClassVar, Protocol
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from matrixpipe.diagnostics import Diagnostic, Report, Severity
 
 JSON_VERSION = 1
+_NO_SOURCE = {"MP104", "MP404", "MP410"}  # not text, too large, or not a file: nothing to show
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # C0/C1 controls, and the invisible and bidirectional controls behind "Trojan Source".
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -54,7 +56,8 @@ class TextReporter:
         self.console = Console(
             file=stream or sys.stdout,
             force_terminal=force,
-            no_color=color == "never" or None,
+            # rich reads NO_COLOR itself; an explicit --color always must win over it.
+            no_color={"always": False, "never": True}.get(color),
             highlight=False,
             soft_wrap=True,
             emoji=False,
@@ -84,7 +87,7 @@ class TextReporter:
         level = "" if d.severity == Severity.ERROR else f"{d.severity.label}: "
         head.append(f" {level}{printable(d.message)}")
         self.console.print(head)
-        source = self._source_line(d)
+        source = None if d.code in _NO_SOURCE else self._source_line(d)
         if source is not None and d.line:
             shown, column = _window(source, d.column or 1)
             gutter = f"{d.line:>5} | "
@@ -125,9 +128,8 @@ def _window(source: str, column: int, width: int = 100) -> tuple[str, int]:
 
 
 def _display_column(source: str, column: int) -> int:
-    """Where to put the caret: tabs and escaped control characters take more than one cell."""
-    prefix = source[: column - 1]
-    return len(printable(prefix).expandtabs(1))
+    """Where to put the caret: escaped controls and wide (CJK) characters take more cells."""
+    return cell_len(printable(source[: column - 1]))
 
 
 class JsonReporter:

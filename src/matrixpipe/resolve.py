@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlsplit, urlunsplit
 
 from matrixpipe import models, safety
 from matrixpipe.diagnostics import Diagnostic
@@ -96,6 +97,7 @@ class Collection:
     """The document of each study and matrix by id, and of each cell by `matrix/CODE`."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
     external_links: list[ExternalLink] = field(default_factory=list)
+    broken: frozenset[str] = frozenset()
     """Every http(s) address, where it is written: what `--online` checks."""
 
 
@@ -112,17 +114,28 @@ class ExternalLink:
     where: Where
 
 
-def resolve(entries: list[Entry]) -> Collection:
-    """Index all entries, then check every reference and link between them."""
+def resolve(entries: list[Entry], broken: frozenset[str] = frozenset()) -> Collection:
+    """Index all entries, then check every reference and link between them.
+
+    `broken` names entries (`study:<id>`, `matrix:<id>`, `cell:<m>/<CODE>`) whose files exist but
+    did not load or validate: references to them are not reported again, since the entry's own
+    file already has a finding.
+    """
     collection = _index(entries)
+    collection.broken = broken
     _Resolver(collection).run()
     return collection
+
+
+def _named_for(entry: Entry) -> bool:
+    """Whether the entry's file name agrees with its id (that one keeps the id if two clash)."""
+    return entry.doc.path.rsplit(".", 1)[0].endswith(entry.id)
 
 
 def _index(entries: list[Entry]) -> Collection:
     c = Collection()
     seen: dict[tuple[str, str], Document] = {}
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: not _named_for(e)):
         kind_key = (entry.doc.kind, entry.id)
         if kind_key in seen:
             other = seen[kind_key]
@@ -195,6 +208,8 @@ class _Resolver:
     def _add(
         self, code: str, path: str, where: Where, message: str, hint: str, target: str | None = None
     ) -> None:
+        if target in self.c.broken:
+            return
         line, column = where()
         self.c.diagnostics.append(finding(code, path, line, column, message, hint, target))
 
@@ -314,12 +329,16 @@ class _Resolver:
             links = links[: safety.MAX_LINKS]
             place = _Placer(doc, loc)
         for link in links:
-            where = partial(place.at, link.offset, link.target)
+            where = partial(place.at, link.offset, link.target, link.lead)
             self._link(doc.path, where, link.target, status, page)
 
     def _safety(self, path: str, text: str, place: _Placer) -> None:
         spots: list[tuple[int, str, safety.Spot]] = []
-        if spot := safety.invisible(text):
+        targets = [(link.offset, link.offset + len(link.target)) for link in find_links(text)]
+        spot = safety.invisible(text)
+        if spot and any(a <= spot.offset < b for a, b in targets):
+            spot = None  # inside a link address: reported as MP405 with the link
+        if spot:
             spots.append((spot.offset, "MP406", safety.Spot(spot.offset, text[spot.offset])))
         spots += [(s.offset, "MP407", s) for s in safety.raw_html(text)]
         spots += [(s.offset, "MP408", s) for s in safety.unsafe_attributes(text)]
@@ -446,9 +465,9 @@ class _Resolver:
             if study.source.doi:
                 by_key[("doi", study.source.doi.lower())].append(study)
             if study.source.url:
-                by_key[("url", study.source.url.rstrip("/").lower())].append(study)
+                by_key[("url", _url_key(study.source.url))].append(study)
             by_key[("title", normalise_title(study.title))].append(study)
-        for (kind, value), group in by_key.items():
+        for (kind, _), group in by_key.items():
             first_path = self.c.documents[group[0].id].path
             for other in group[1:]:
                 doc = self.c.documents[other.id]
@@ -465,9 +484,18 @@ class _Resolver:
                         "MP307",
                         doc.path,
                         _at(doc, ("source", kind)),
-                        f"{kind.upper()} {value} is also given by {first_path}",
+                        f"{kind.upper()} {getattr(other.source, kind)} is also given by "
+                        f"{first_path}",
                         "keep one study and add a placement to it",
                     )
+
+
+def _url_key(url: str) -> str:
+    """Scheme and host are case-insensitive; the path is not."""
+    parts = urlsplit(url)
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), parts.query, "")
+    )
 
 
 def _at(doc: Document, loc: tuple[str | int, ...]) -> Where:
@@ -502,7 +530,7 @@ class _Placer:
         self.doc, self.loc = doc, loc
         self.cursor = -1
 
-    def at(self, offset: int, snippet: str) -> tuple[int, int]:
+    def at(self, offset: int, snippet: str, lead: str = "") -> tuple[int, int]:
         if self.cursor < 0:  # the field's start is looked up only when a finding needs it
             self.start = (
                 _body_offset(self.doc, 0) if self.loc is None else _offset_of(self.doc, self.loc)
@@ -510,7 +538,11 @@ class _Placer:
             self.cursor = self.start
         if self.loc is None:
             return self.doc.line_of(self.start + offset)
-        found = self.doc.text.find(snippet, self.cursor) if snippet else -1
+        found = self.doc.text.find(lead + snippet, self.cursor) if lead else -1
+        if found >= 0:  # the lead (`](`) makes sure it is the target, not the same link text
+            found += len(lead)
+        else:
+            found = self.doc.text.find(snippet, self.cursor) if snippet else -1
         if found < 0:
             return self.doc.line_of(self.cursor)
         self.cursor = found + len(snippet)

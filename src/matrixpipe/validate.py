@@ -117,6 +117,7 @@ def _invisible_in_titles(doc: Document, model: Any) -> list[Diagnostic]:
             )
         if isinstance(value, str) and (spot := safety.invisible(value)):
             line, column = doc.locate(loc)
+            line, column = doc.find_after(line, column, value[spot.offset])
             found.append(
                 finding(
                     "MP405",
@@ -184,7 +185,8 @@ def _to_finding(doc: Document, model_type: type[BaseModel], err: Any) -> Diagnos
             line,
             column,
             f"missing required key '{loc[-1]}'",
-            _describe_field(model_type, loc) or f"add `{loc[-1]}:` here",
+            f"add `{loc[-1]}:` here"
+            + (f" ({d})" if (d := _describe_field(model_type, loc)) else ""),
         )
     if kind in _TYPE_NAMES:
         return finding(
@@ -216,7 +218,28 @@ def _to_finding(doc: Document, model_type: type[BaseModel], err: Any) -> Diagnos
         line,
         column,
         f"{where}: {message[0].lower()}{message[1:]}",
-        _describe_field(model_type, loc),
+        _fix_hint(kind, err, model_type, loc),
+    )
+
+
+_LIMIT_HINTS = {
+    "greater_than_equal": "use a value of at least {ge}",
+    "less_than_equal": "use a value of at most {le}",
+    "too_short": "give at least {min_length} item(s)",
+    "too_long": "give at most {max_length} item(s)",
+    "string_too_short": "write at least {min_length} character(s)",
+    "string_too_long": "shorten it to at most {max_length} characters",
+}
+
+
+def _fix_hint(kind: str, err: Any, model_type: type[BaseModel], loc: tuple[str | int, ...]) -> str:
+    """How to fix a value that breaks a rule: the limit it broke, else what the field is for."""
+    template = _LIMIT_HINTS.get(kind)
+    if template:
+        return template.format(**{k: v for k, v in (err.get("ctx") or {}).items()})
+    described = _describe_field(model_type, loc)
+    return (
+        f"this field is: {described}" if described else "see the schema in schema/ for this field"
     )
 
 

@@ -155,7 +155,7 @@ def _syntax_problem(exc: yaml.YAMLError) -> Problem:
         mark = exc.context_mark  # type: ignore[attr-defined]
     line, column = (mark.line, mark.column) if mark else (0, 0)
     message = f"{problem} ({context})" if context else str(problem)
-    return Problem("yaml-syntax", message, line, column, _syntax_hint(str(problem)))
+    return Problem("yaml-syntax", message, line, column, _syntax_hint(f"{problem} {context}"))
 
 
 def _syntax_hint(problem: str) -> str:
