@@ -180,8 +180,8 @@ def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
     for relpath, read in files:
         kind = classify(relpath)
         if kind is None:
-            if relpath.rsplit("/", 1)[-1] != ".gitkeep":
-                loaded.diagnostics.append(_misplaced(relpath))
+            if (misplaced := misplaced_file(relpath)) is not None:
+                loaded.diagnostics.append(misplaced)
             continue
         result = _bad_name(relpath, kind) or _read(relpath, kind, read)
         if isinstance(result, Document):
@@ -191,7 +191,22 @@ def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
     return loaded
 
 
-def _read(relpath: str, kind: Kind, read: Callable[[], bytes]) -> Document | Diagnostic:
+def misplaced_file(relpath: str) -> Diagnostic | None:
+    """A finding for a file under entries/ that is no kind of entry (`.gitkeep` is fine)."""
+    return None if relpath.rsplit("/", 1)[-1] == ".gitkeep" else _misplaced(relpath)
+
+
+def read_entry_bytes(repo: Path, relpath: str, kind: Kind) -> bytes | Diagnostic:
+    """The bytes of an entry file, or why it cannot be read (bad name, link, folder, size)."""
+    bad = _bad_name(relpath, kind)
+    if bad is not None:
+        return bad
+    return _read(relpath, kind, reader(repo, relpath), parse=False)  # type: ignore[return-value]
+
+
+def _read(
+    relpath: str, kind: Kind, read: Callable[[], bytes], parse: bool = True
+) -> Document | Diagnostic | bytes:
     try:
         raw = read()
     except _NotRegular as exc:
@@ -199,7 +214,7 @@ def _read(relpath: str, kind: Kind, read: Callable[[], bytes]) -> Document | Dia
         return finding("MP410", relpath, 1, 1, f"not a regular file but {what}", hint)
     except _TooLarge:
         return _too_large(relpath)
-    return read_document(relpath, kind, raw)
+    return read_document(relpath, kind, raw) if parse else raw
 
 
 def _too_large(relpath: str) -> Diagnostic:

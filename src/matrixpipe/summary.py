@@ -14,7 +14,7 @@ from matrixpipe.check import check
 from matrixpipe.history import _prefix, open_repo
 from matrixpipe.load import load_files
 from matrixpipe.models import CATEGORIES
-from matrixpipe.resolve import Collection, resolve
+from matrixpipe.resolve import Collection, assemble
 from matrixpipe.validate import validate_documents
 
 _LETTER = {"seminal": "S", "key": "K", "review": "R", "guidance": "G"}
@@ -29,7 +29,7 @@ def base_collection(repo: Path, commit: str) -> Collection:
     try:
         entries = tree / f"{prefix}entries"
     except KeyError:
-        return resolve([])
+        return assemble([])
     # Read each blob at once: GitPython's cat-file streams must be consumed in order.
     blobs = [
         (b.path[len(prefix) :], b.data_stream.read())
@@ -37,7 +37,7 @@ def base_collection(repo: Path, commit: str) -> Collection:
         if b.type == "blob"
     ]  # type: ignore[union-attr]
     files = [(path, lambda data=data: data) for path, data in blobs]
-    return resolve(validate_documents(load_files(files).documents).entries)  # type: ignore[arg-type]
+    return assemble(validate_documents(load_files(files).documents).entries)  # type: ignore[arg-type]
 
 
 def counts(collection: Collection, key: str) -> Counter[str]:
