@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import git
+
 from conftest import RunCli, commit_all
 
 PROBATION = "probation-alcohol-offenders-2009"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import ENTRIES
 
 BOMB = """id: bomb
@@ -25,14 +26,16 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 
 # Runs one check in a fresh interpreter and reports the check's own time and the peak memory.
 PROBE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from matrixpipe.check import check
 start = time.perf_counter()
 result = check(Path(sys.argv[1]))
 elapsed = time.perf_counter() - start
 codes = sorted({d.code for d in result.report.diagnostics})
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process's own peak (ru_maxrss would include the forking parent's).
+status = Path("/proc/self/status").read_text()
+peak_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps({"seconds": elapsed, "peak_mb": peak_mb, "codes": codes}))
 """
 

@@ -177,6 +177,244 @@ def summary(repo: Path, base: str) -> None:
     click.echo(pr_summary(repo, base), nl=False)
 
 
+_IN_REPO = click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The collection's root folder.",
+)
+# Spelled out rather than imported from matrixpipe.models, to keep `--help` fast; a test keeps
+# them equal.
+_SOURCE_TYPES = ["report", "journal-article", "review", "guidance", "book", "chapter"]
+_SOURCE_TYPES += ["web-page", "dataset", "other"]
+_STATUS = click.option(
+    "--status",
+    type=click.Choice(["draft", "review", "published"]),
+    default="draft",
+    show_default=True,
+    help="Editorial state of the new entry.",
+)
+
+
+@cli.group()
+def new() -> None:
+    """Start a new entry from a scaffold that passes `matrixpipe check`."""
+
+
+@new.command("study")
+@click.option("--title", help="The headline readers see in the cell listing.")
+@click.option("--year", type=click.IntRange(1900, 2100), help="Year of publication.")
+@click.option("--cell", metavar="MATRIX/CODE", help="Where the study is listed, e.g. alcohol/E5.")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice(["seminal", "key", "review", "guidance"]),
+    help="Its category in that cell; repeat for more than one.",
+)
+@click.option("--note", help="Markdown: why the study matters in that cell, in your own words.")
+@click.option("--organisation", help="The publishing or commissioning body.")
+@click.option("--jurisdiction", help="Where the study was done or the guidance applies.")
+@click.option("--url", help="Link to the document (http or https).")
+@click.option("--doi", help="The DOI, without https://doi.org/.")
+@click.option("--author", "authors", multiple=True, help='"Family, Given"; repeatable.')
+@click.option(
+    "--type",
+    "source_type",
+    type=click.Choice(_SOURCE_TYPES),
+    help="What kind of document it is.  [default: report]",
+)
+@click.option("--summary", help="Markdown: what the document found.")
+@click.option("--id", "study_id", help="The id and file name; proposed from the title and year.")
+@_STATUS
+@_IN_REPO
+@_fails_cleanly
+def new_study(repo: Path, study_id: str | None, **values: Any) -> None:
+    """Write entries/studies/<id>.yaml, asking on a terminal for what the options leave out.
+
+    Without a terminal (CI, scripts) it never asks, so --title, --year, --cell, --category and
+    --note are required there. An existing file is never overwritten.
+
+    Example:
+
+    \b
+        matrixpipe new study --title "Probation and alcohol" --year 2009 \\
+            --cell alcohol/E5 --category key --note "A national survey."
+    """
+    from matrixpipe.scaffold import StudyAnswers, run_new_study
+
+    values.update(categories=list(values["categories"]), authors=list(values["authors"]))
+    sys.exit(run_new_study(repo, StudyAnswers(id=study_id, **values)))
+
+
+@new.command("cell")
+@click.argument("ref", metavar="MATRIX/CODE")
+@_STATUS
+@_IN_REPO
+@_fails_cleanly
+def new_cell(ref: str, status: str, repo: Path) -> None:
+    """Write entries/cells/<matrix>/<CODE>.md with the four anchored sections of a bite.
+
+    Example:
+
+        matrixpipe new cell alcohol/D5
+    """
+    from matrixpipe.scaffold import run_new_cell
+
+    sys.exit(run_new_cell(repo, ref, status))
+
+
+@cli.command("fmt")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--check", "check_only", is_flag=True, help="Write nothing; exit 1 if a file differs."
+)
+@_fails_cleanly
+def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
+    """Rewrite entry files in one canonical layout, keeping every comment and value.
+
+    Keys in schema order, two-space indentation, lines up to 100 characters, Markdown blocks left
+    as written. With no PATHS, everything under entries/.
+
+    Example:
+
+        matrixpipe fmt --check
+    """
+    from matrixpipe.fmt import run_fmt
+
+    sys.exit(run_fmt(list(paths), check_only))
+
+
+_DRAFTS = click.option(
+    "--drafts", is_flag=True, help="Preview: include draft and review entries, marked as such."
+)
+
+
+@cli.command()
+@_REPO
+@_DRAFTS
+@_COLOR
+@_fails_cleanly
+def render(repo: Path, drafts: bool, color: str) -> None:
+    """Check REPO, then write the site's Markdown pages, feeds and redirects into site/docs/.
+
+    Example:
+
+        matrixpipe render && mkdocs build -f site/mkdocs.yml
+    """
+    from matrixpipe.build import run_render
+
+    sys.exit(run_render(repo, drafts, color))
+
+
+@cli.command()
+@_REPO
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the site goes (default: public/ in REPO); replaced only by a clean build.",
+)
+@_DRAFTS
+@_COLOR
+@_fails_cleanly
+def build(repo: Path, out: Path | None, drafts: bool, color: str) -> None:
+    """Check, render and build the site with `mkdocs build --strict`, all or nothing.
+
+    Exit codes: 0 built, 1 findings or MkDocs warnings (the old site is kept), 2 could not run.
+
+    Example:
+
+        matrixpipe build --out public
+    """
+    from matrixpipe.build import run_build
+
+    sys.exit(run_build(repo, out, drafts, color))
+
+
+@cli.command()
+@_REPO
+@_DRAFTS
+@click.option(
+    "-a", "--dev-addr", metavar="IP:PORT", help="Where to serve (default 127.0.0.1:8000)."
+)
+@_COLOR
+@_fails_cleanly
+def serve(repo: Path, drafts: bool, dev_addr: str | None, color: str) -> None:
+    """Preview the site with live reload; editing an entry re-renders it.
+
+    Example:
+
+        matrixpipe serve --drafts
+    """
+    from matrixpipe.build import run_serve
+
+    sys.exit(run_serve(repo, drafts, dev_addr, color))
+
+
+@cli.command("export")
+@_REPO
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "csv", "csl-json", "bibtex", "ris", "downloads"]),
+    required=True,
+    help="json: the API (a folder); downloads: every per-study and per-cell file (a folder); "
+    "the others: one file.",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), required=True, help="Folder or file; - for stdout."
+)
+@click.option("--study", "study_id", metavar="ID", help="Only this study.")
+@click.option("--cell", metavar="MATRIX/CODE", help="Only the studies listed in this cell.")
+@click.option("--drafts", "with_drafts", is_flag=True, help="Include draft and review entries.")
+@click.option("--base-url", default="", help="What the API's site URLs start with.")
+@_fails_cleanly
+def export_command(
+    repo: Path,
+    fmt: str,
+    out: Path,
+    study_id: str | None,
+    cell: str | None,
+    with_drafts: bool,
+    base_url: str,
+) -> None:
+    """Export the published collection in REPO: JSON API, CSV, CSL-JSON, BibTeX or RIS.
+
+    Example:
+
+        matrixpipe export --format bibtex --cell alcohol/E5 --out e5.bib
+    """
+    from matrixpipe.export.command import run_export
+
+    sys.exit(run_export(repo, fmt, out, study_id, cell, with_drafts, base_url))
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_REPO
+@click.option("--format", "fmt", type=click.Choice(["ris", "bibtex", "csl-json"]))
+@click.option("--cell", metavar="MATRIX/CODE", help="Place every imported study in this cell.")
+@click.option("--category", type=click.Choice(["seminal", "key", "review", "guidance"]))
+@click.option("--dry-run", is_flag=True, help="Write nothing; say what would be written.")
+@_fails_cleanly
+def import_command(
+    file: Path, repo: Path, fmt: str | None, cell: str | None, category: str | None, dry_run: bool
+) -> None:
+    """Import a Zotero, EndNote or Mendeley export (RIS, BibTeX, CSL-JSON) as draft studies.
+
+    Records already in the collection (same DOI, URL or title) are skipped. Exit codes: 0 all
+    imported or skipped, 1 some record could not be read, 2 usage error.
+
+    Example:
+
+        matrixpipe import library.ris --cell alcohol/E5 --category key --dry-run
+    """
+    from matrixpipe.importer import Target, run_import
+
+    sys.exit(run_import(file, repo, fmt, Target(cell, category), dry_run))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="matrixpipe")

@@ -18,7 +18,7 @@ JSON_VERSION = 1
 _NO_SOURCE = {"MP104", "MP404", "MP410"}  # not text, too large, or not a file: nothing to show
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # C0/C1 controls, and the invisible and bidirectional controls behind "Trojan Source".
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
 def printable(text: str) -> str:
@@ -82,7 +82,7 @@ class TextReporter:
 
     def _print(self, d: Diagnostic) -> None:
         head = Text()
-        head.append(f"{d.path}:{d.line or 1}:{d.column or 1}: ", style="bold")
+        head.append(f"{printable(d.path)}:{d.line or 1}:{d.column or 1}: ", style="bold")
         head.append(d.code, style=_STYLE[d.severity])
         level = "" if d.severity == Severity.ERROR else f"{d.severity.label}: "
         head.append(f" {level}{printable(d.message)}")

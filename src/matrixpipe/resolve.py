@@ -232,19 +232,10 @@ class _Judge:
         key = f"{m.group('matrix')}/{m.group('code')}"
         if not self._cell(facts, place, key):
             return
-        anchor = m.group("anchor")
-        cell = self.cells.get(key)
-        status = cell.status if cell else "published"
-        if anchor is not None:
-            self._anchor(facts, place, key, anchor)
-        elif facts.status == "published" and status != "published":
-            self._add(
-                "MP305",
-                facts,
-                place,
-                f"published entry links to cell {key}, which is {status}",
-                "publish the cell first, or link without it",
-            )
+        # Every grid cell has a public page, so a plain cell link always lands; only a link into
+        # the sections of a bite that is not published would break.
+        if m.group("anchor") is not None:
+            self._anchor(facts, place, key, m.group("anchor"))
 
     def _anchor(self, facts: Facts, place: Place, key: str, anchor: str) -> None:
         cell = self.cells.get(key)
@@ -257,7 +248,17 @@ class _Judge:
                 f"link to the cell itself (cell:{key}) or write its bite first",
                 target=f"cell:{key}",
             )
-        elif anchor not in cell.keys:
+        elif anchor in cell.keys:
+            if facts.status == "published" and cell.status != "published":
+                self._add(
+                    "MP305",
+                    facts,
+                    place,
+                    f"published entry links to section '#{anchor}' of cell {key}, whose bite is "
+                    f"{cell.status}",
+                    "publish the bite first, or link to the cell without the section",
+                )
+        else:
             self._add(
                 "MP302",
                 facts,

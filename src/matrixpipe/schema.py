@@ -42,8 +42,12 @@ def render_schema(schema: dict[str, Any]) -> str:
 
 
 def expected_files() -> dict[str, str]:
-    """File name → content of every schema `matrixpipe schema` writes."""
-    return {f"{kind}.schema.json": render_schema(entry_schema(kind)) for kind in ENTRY_SCHEMAS}
+    """Relative path → content of every schema `matrixpipe schema` writes: entries and the API."""
+    from matrixpipe.export.apimodels import api_schema_files
+
+    files = {f"{kind}.schema.json": render_schema(entry_schema(kind)) for kind in ENTRY_SCHEMAS}
+    files.update({f"api/{name}": text for name, text in api_schema_files().items()})
+    return files
 
 
 def stale_files(folder: Path) -> list[str]:

@@ -1,0 +1,66 @@
+"""Coverage-guided fuzzing of the contributor Markdown converter (atheris / libFuzzer).
+
+Each input is decoded as contributor Markdown and converted by `contributor_html`; the harness
+fails if the HTML could run script, if the fragment placed in a page does not reach Python-Markdown's
+output as the one raw block it was, or if a bite's rendering is unsafe. See fuzz/README.md.
+
+    python fuzz/fuzz_markdown.py -dict=fuzz/markdown.dict -max_total_time=600 fuzz/corpus/markdown
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    import markdown
+    import yaml
+
+    from matrixpipe.render.markdown import bite_markdown, html_block
+    from matrixpipe.sanitize import contributor_html
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _inert import assert_inert  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"study:a-2001": "../../studies/a-2001/", "cell:alcohol/E5#issues": "#issues"}
+
+
+def _site_markdown() -> markdown.Markdown:
+    """Python-Markdown as MkDocs runs it on a generated page, from site/mkdocs.yml."""
+    config = yaml.load((ROOT / "site" / "mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
+    names, configs = [], {}
+    for entry in config["markdown_extensions"]:
+        name = next(iter(entry)) if isinstance(entry, dict) else entry
+        names.append(name)
+        if isinstance(entry, dict):
+            configs[name] = {k: v == "true" if v in ("true", "false") else v for k, v in entry[name].items()}
+    return markdown.Markdown(extensions=names, extension_configs=configs)
+
+
+SITE = _site_markdown()
+
+
+def test_one_input(data: bytes) -> None:
+    provider = atheris.FuzzedDataProvider(data)
+    text = provider.ConsumeUnicodeNoSurrogates(len(data))
+    html = contributor_html(text, TARGETS.get)
+    assert_inert(html, text)
+    block = html_block(html)
+    SITE.reset()
+    page = SITE.convert(f"# Page\n\n{block}\n\n## After {{#after}}\n")
+    if block not in page or '<h2 id="after">After' not in page:
+        raise AssertionError(f"the fragment did not stay one block: {text!r}")
+    SITE.reset()
+    assert_inert(SITE.convert(bite_markdown(text, TARGETS.get)), text)
+
+
+def main() -> None:
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

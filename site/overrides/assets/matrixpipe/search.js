@@ -1,0 +1,34 @@
+/* matrixpipe: Pagefind's search UI in the header (`search: pagefind` in matrixpipe.yml).
+   Loaded after pagefind-ui.js; no inline handlers. Pagefind fetches its index lazily: nothing
+   until the reader types, then only the index chunks and result fragments the query needs. */
+(function () {
+  "use strict";
+
+  var box = document.getElementById("mp-search");
+  if (!box || typeof window.PagefindUI !== "function") return;
+
+  /* Absolute paths from the relative ones MkDocs writes, so the site also works in a subfolder. */
+  function path(attribute, fallback) {
+    return new URL(box.getAttribute(attribute) || fallback, document.baseURI).pathname;
+  }
+
+  var placeholder = box.getAttribute("data-mp-placeholder") || "Search";
+  new window.PagefindUI({
+    element: "#mp-search",
+    bundlePath: path("data-mp-bundle", "/pagefind/"),
+    baseUrl: path("data-mp-base", "/"),
+    showImages: false,
+    showSubResults: false,
+    resetStyles: true,
+    translations: { placeholder: placeholder }
+  });
+
+  /* Pagefind's input has only a placeholder and a title: give it a label of its own. */
+  var input = box.querySelector("input.pagefind-ui__search-input");
+  var label = document.querySelector('label[for="mp-search-input"]');
+  if (input) {
+    input.id = "mp-search-input";
+    input.setAttribute("autocomplete", "off");
+    if (!label) input.setAttribute("aria-label", placeholder);
+  }
+})();

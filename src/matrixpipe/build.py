@@ -1,0 +1,218 @@
+"""`matrixpipe render`, `build` and `serve`: check, render into site/docs/, then MkDocs.
+
+A build is atomic: MkDocs writes into a fresh folder beside `--out`, which replaces the old site
+only once everything succeeded, so a failed build leaves the last good site in place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from matrixpipe import search
+from matrixpipe.check import Result, check
+from matrixpipe.diagnostics import ExitCode
+from matrixpipe.interrupt import signals_held, terminate_as_exit
+from matrixpipe.render import Rendered, render
+from matrixpipe.render.tree import site_dir
+
+
+def checked(repo: Path, color: str = "auto") -> Result | None:
+    """Check the collection and print its findings; None if errors forbid publishing it."""
+    result = _check_and_report(repo, color)
+    return None if result.report.exit_code() != ExitCode.OK else result
+
+
+def _check_and_report(repo: Path, color: str) -> Result:
+    from matrixpipe.commands import reporter_for
+
+    result = check(repo)
+    if result.report.diagnostics:
+        reporter_for("text", repo, color).report(result.report)
+    return result
+
+
+def run_render(repo: Path, drafts: bool, color: str = "auto") -> int:
+    """`matrixpipe render`: check, then write the generated docs folder."""
+    result = checked(repo, color)
+    if result is None:
+        print("matrixpipe: not rendered: fix the errors above first")
+        return int(ExitCode.FINDINGS)
+    done = render(repo, result, drafts=drafts)
+    _say_rendered(repo, done)
+    return int(ExitCode.OK)
+
+
+def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -> int:
+    """`matrixpipe build`: check, render, `mkdocs build --strict`, then swap the site in."""
+    result = checked(repo, color)
+    if result is None:
+        print("matrixpipe: site not built: fix the errors above first")
+        return int(ExitCode.FINDINGS)
+    done = render(repo, result, drafts=drafts)
+    _say_rendered(repo, done)
+    target = (out if out is not None else repo / "public").resolve()
+    warnings = build_atomic(repo, result, target)
+    if warnings:
+        for line in warnings:
+            print(f"mkdocs: {line}")
+        print(
+            f"matrixpipe: site not built: MkDocs reported {len(warnings)} problem(s); "
+            f"{target} is unchanged"
+        )
+        return int(ExitCode.FINDINGS)
+    print(f"built the site into {target}")
+    return int(ExitCode.OK)
+
+
+def build_atomic(repo: Path, result: Result, target: Path) -> list[str]:
+    """Build into a temporary folder beside `target` and swap it in only if MkDocs is clean.
+
+    Returns MkDocs' warnings and errors; empty means the new site is in place.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh: Path | None = None
+    # Interrupted (Ctrl-C, or SIGTERM from a cancelled job), the temporary folder is removed and
+    # the old site stays; the swap and the removal finish before a signal takes effect.
+    with terminate_as_exit():
+        try:
+            with signals_held():
+                fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+            problems = mkdocs_build(repo, result, fresh)
+            if not problems:  # search: Pagefind indexes the built folder, before the swap
+                problems = search.index(result.config.site.search, fresh)
+            if problems:
+                return problems
+            fresh.chmod(0o755)
+            with signals_held():
+                _swap(fresh, target)
+        finally:
+            with signals_held():
+                if fresh is not None and fresh.exists():
+                    shutil.rmtree(fresh, ignore_errors=True)
+    return []
+
+
+def _swap(fresh: Path, target: Path) -> None:
+    """Move the old site aside, move the new one in, then delete the old one."""
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        os.replace(target, old)
+    try:
+        os.replace(fresh, target)
+    except OSError:
+        if old.exists():
+            os.replace(old, target)
+        raise
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def mkdocs_overrides(result: Result) -> dict[str, Any]:
+    """Site settings from matrixpipe.yml that MkDocs cannot know; everything else is mkdocs.yml."""
+    site = result.config.site
+    return {"site_name": site.title, "site_url": site.url}
+
+
+def mkdocs_build(repo: Path, result: Result, into: Path) -> list[str]:
+    """Run MkDocs (strict) through its Python API; returns every warning or error it logged."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    config_file = site_dir(repo) / "mkdocs.yml"
+    _no_banner()
+    with _mkdocs_log() as problems:
+        try:
+            config = load_config(
+                config_file=str(config_file),
+                site_dir=str(into),
+                strict=True,
+                **mkdocs_overrides(result),
+                **search.mkdocs_overrides(result.config.site.search, config_file),
+            )
+            build(config)
+        except MkDocsException as exc:
+            if not problems:
+                problems.append(str(exc))
+    return problems
+
+
+class _Collect(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(f"{record.levelname}: {record.getMessage()}")
+
+
+@contextmanager
+def _mkdocs_log() -> Iterator[list[str]]:
+    """Collect MkDocs' warnings instead of letting them reach the root logger."""
+    problems: list[str] = []
+    logger = logging.getLogger("mkdocs")
+    handler = _Collect(problems)
+    old_propagate, old_level = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        yield problems
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate, logger.level = old_propagate, old_level
+
+
+def run_serve(repo: Path, drafts: bool, dev_addr: str | None, color: str = "auto") -> int:
+    """`matrixpipe serve`: render, serve with live reload, re-render when entries change."""
+    from mkdocs.commands.serve import serve
+
+    from matrixpipe.render.watch import Watcher
+
+    def rerender() -> Result:
+        # A preview renders even with errors, so the author sees the page they are fixing.
+        result = _check_and_report(repo, color)
+        _say_rendered(repo, render(repo, result, drafts=drafts))
+        return result
+
+    result = rerender()
+    site = site_dir(repo)
+    _no_banner()
+    _show_mkdocs_log()
+    watcher = Watcher([repo / "entries", site / "pages", repo / "matrixpipe.yml"], rerender)
+    watcher.start()
+    try:
+        options: dict[str, Any] = {"site_name": result.config.site.title}
+        if dev_addr:
+            options["dev_addr"] = dev_addr
+        serve(config_file=str(site / "mkdocs.yml"), livereload=True, watch_theme=True, **options)
+    finally:
+        watcher.stop()
+    return int(ExitCode.OK)
+
+
+def _no_banner() -> None:
+    """Material prints a banner about MkDocs 2.0 on every build; it is no finding of ours."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+def _show_mkdocs_log() -> None:
+    """`mkdocs serve` through the API logs nowhere by default; show its messages as its CLI does."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+
+def _say_rendered(repo: Path, done: Rendered) -> None:
+    where = done.docs.relative_to(repo) if done.docs.is_relative_to(repo) else done.docs
+    print(f"rendered {done.files} files into {where} ({done.changed} changed)")

@@ -1,0 +1,184 @@
+"""Study pages (`/studies/<id>/`): the document, our summary, where it is listed, how to cite it.
+
+Studies are not in the navigation (10,000 of them would swamp it): readers reach them through
+cells, the indexes and search, which ranks them above the cell pages that quote their headlines.
+"""
+
+from __future__ import annotations
+
+from html import escape as html_escape
+
+from matrixpipe import models
+from matrixpipe.render.cells import listing_anchor, related_items
+from matrixpipe.render.context import DOWNLOADS_ROOT, RenderContext
+from matrixpipe.render.indexes import index_link
+from matrixpipe.render.markdown import (
+    attr,
+    escape,
+    fragment,
+    one_line,
+    plain_text,
+    safe_url,
+    unwrap_paragraph,
+)
+from matrixpipe.render.parts import (
+    CATEGORY_NAMES,
+    badges,
+    banner,
+    front_matter,
+    long_date,
+)
+from matrixpipe.sanitize import contributor_html
+
+_TYPES = {
+    "report": "Report",
+    "journal-article": "Journal article",
+    "review": "Review",
+    "guidance": "Guidance",
+    "book": "Book",
+    "chapter": "Book chapter",
+    "web-page": "Web page",
+    "dataset": "Dataset",
+    "other": "Other",
+}
+
+
+def citation(study: models.Study) -> str:
+    """A plain-text APA citation to copy, formatted by citeproc-py with the bundled style."""
+    from matrixpipe.export.citation import citation_text
+
+    return citation_text(study)
+
+
+def render_study(ctx: RenderContext, study: models.Study) -> str:
+    """The Markdown of one study page."""
+    path = ctx.study_path(study.id)
+    resolve = ctx.resolver(path)
+    parts = [
+        front_matter(
+            title=study.title,
+            description=plain_text(study.summary, 200) or None,
+            search={"boost": 2},
+        ),
+        f"# {escape(study.title)}\n\n",
+        banner(study.status, "study"),
+        _actions(ctx, study),
+        _source(ctx, study, path),
+    ]
+    summary = fragment(study.summary, resolve)
+    if summary:
+        parts.append(f"## Summary {{#mp-summary}}\n\n{summary}\n\n")
+    points = [contributor_html(point, resolve) for point in study.key_points]
+    if any(points):
+        items = "".join(f"<li>{one_line(unwrap_paragraph(p))}</li>\n" for p in points if p)
+        parts.append(
+            f'## Key points {{#mp-key-points}}\n\n<ul class="mp-key-points">\n{items}</ul>\n\n'
+        )
+    parts.append(_placements(ctx, study, path))
+    see_also = related_items(ctx, study, path)
+    if see_also:
+        parts.append("## Related documents {#mp-related}\n\n")
+        parts.append("".join(f"- {item}\n" for item in see_also) + "\n")
+    parts.append(_cite(ctx, study))
+    parts.append(_history(ctx, study))
+    return "".join(parts)
+
+
+def _actions(ctx: RenderContext, study: models.Study) -> str:
+    file = ctx.study_file(study.id) or f"entries/studies/{study.id}.yaml"
+    issue = ctx.issue_url(f"Study {study.id}: ", ctx.study_path(study.id))
+    return (
+        f"[Comment or query to the editor]({issue})"
+        "{ .md-button .mp-action }\n"
+        f"[Edit on GitHub]({ctx.edit_url(file)}){{ .md-button .mp-action }}\n"
+        '<button type="button" class="md-button mp-action" data-mp-print>'
+        "Print or save as PDF</button>\n"
+        "{: .mp-actions data-search-exclude }\n\n"
+    )
+
+
+def _source(ctx: RenderContext, study: models.Study, path: str) -> str:
+    """The document itself, as a definition list."""
+    source = study.source
+    rows: list[tuple[str, str]] = []
+    if source.title:
+        rows.append(("Title", f"*{escape(source.title)}*"))
+    if source.authors:
+        rows.append(("Authors", escape("; ".join(source.authors))))
+    if source.organisation:
+        rows.append(("Organisation", escape(source.organisation)))
+    if source.jurisdiction:
+        link = ctx.link(path, *index_link("jurisdictions", source.jurisdiction))
+        rows.append(("Jurisdiction", f"[{escape(source.jurisdiction)}]({link})"))
+    rows.append(("Year", f"[{source.year}]({ctx.link(path, *index_link('years', source.year))})"))
+    rows.append(("Type", _TYPES.get(source.type, source.type)))
+    if source.url:
+        rows.append(("Document", f"[{escape(source.url)}](<{safe_url(source.url)}>)"))
+    if source.doi:
+        doi = f"https://doi.org/{source.doi}"
+        rows.append(("DOI", f"[{escape(source.doi)}](<{safe_url(doi)}>)"))
+    if study.tags:
+        tags = ", ".join(
+            f"[{escape(tag)}]({ctx.link(path, *index_link('tags', tag))})" for tag in study.tags
+        )
+        rows.append(("Tags", tags))
+    body = "\n\n".join(f"{term}\n:   {value}" for term, value in rows)
+    return f"## The document {{#mp-document}}\n\n{body}\n\n"
+
+
+def _placements(ctx: RenderContext, study: models.Study, path: str) -> str:
+    """Every cell the study is listed in, with its categories and the cell's note, as HTML."""
+    resolve = ctx.resolver(path)
+    items = []
+    for placement in study.placements:
+        page = ctx.collection.cells.get(placement.cell)
+        if page is None:
+            continue
+        link = ctx.href(path, ctx.cell_path(page.key), listing_anchor(study.id))
+        names = " and ".join(
+            CATEGORY_NAMES[c][1] for c in models.CATEGORIES if c in placement.categories
+        )
+        note = contributor_html(placement.note, resolve)
+        items.append(
+            f"<li><p>{badges(list(placement.categories))} "
+            f'<a href="{attr(link)}">{html_escape(page.title)}</a>: {names.lower()}.</p>'
+            + (f'<div class="mp-note">{one_line(note)}</div>' if note else "")
+            + "</li>\n"
+        )
+    if not items:
+        return ""
+    return (
+        '## Listed in {#mp-listed-in}\n\n<ul class="mp-listed-in">\n' + "".join(items) + "</ul>\n\n"
+    )
+
+
+def _cite(ctx: RenderContext, study: models.Study) -> str:
+    from matrixpipe.export.citation import citation_html
+    from matrixpipe.export.downloads import study_downloads
+
+    text = citation(study)
+    page = ctx.study_path(study.id)
+    names = {"bib": "BibTeX", "ris": "RIS", "csl.json": "CSL-JSON"}
+    downloads = " · ".join(
+        f"[{names[ext]}]({ctx.link(page, f'{DOWNLOADS_ROOT}/{path}')})"
+        for ext, path in study_downloads(study.id).items()
+    )
+    # citeproc-py escapes every value it formats, so its HTML can stand in the page as it is.
+    return (
+        "## Cite this study {#mp-cite}\n\n"
+        f'<p class="mp-citation">{citation_html(study)}</p>\n\n'
+        f'<button type="button" class="md-button mp-action" data-mp-copy="{attr(text)}">'
+        "Copy citation</button>\n\n"
+        f"Download the reference: {downloads}\n{{: .mp-downloads }}\n\n"
+    )
+
+
+def _history(ctx: RenderContext, study: models.Study) -> str:
+    dates = ctx.dates(ctx.study_file(study.id))
+    if dates is None:
+        line = "Not yet committed to the collection's history."
+    elif dates.added.date() == dates.updated.date():
+        line = f"Added on {long_date(dates.added)}."
+    else:
+        line = f"Added on {long_date(dates.added)}; last changed on {long_date(dates.updated)}."
+    return f"{line}\n{{: .mp-dates }}\n"

@@ -1,0 +1,282 @@
+"""Contributor Markdown as safe HTML: the one converter the site, the feeds and the JSON API share.
+
+Entries come from outside contributors, so every Markdown field (bite sections, notes, summaries,
+key points, matrix descriptions) is converted on its own, fragment by fragment, and sanitised:
+
+1. One Python-Markdown setup with the site's content extensions (tables, admonition, details,
+   superfences, attr_list, def_list): no md_in_html, no snippets, no macros, so no fragment can
+   reach files on the build machine or mark its raw HTML as Markdown.
+2. A tree pass after attr_list: `study:` and `cell:` links become final site URLs (a target the
+   build does not publish loses its link and keeps its text); every other link must be `#anchor`,
+   http(s) or mailto once entities and whitespace are decoded, or it loses its link too; elements
+   keep only the attributes Markdown itself sets (no `on*`, no `style` from `{...}` lists); ids
+   and classes must be plain words, ids starting with a letter (no `__md_scope` clobbering).
+3. nh3 (ammonia) on the serialised HTML, as the final gate for anything the tree never saw (raw
+   HTML, which the check refuses as MP407 but a collection may lower to a warning): a small
+   allow-list of the tags Markdown produces, the attributes above, the schemes http, https and
+   mailto, no comments, and relative URLs only in the shapes this module writes.
+
+See SECURITY.md for what is refused by the check and what is sanitised here.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import xml.etree.ElementTree as etree
+from collections.abc import Callable
+from html.parser import HTMLParser
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from matrixpipe.markdown_links import find_links, without_code
+from matrixpipe.safety import link_scheme
+
+Resolve = Callable[[str], "str | None"]
+"""Maps a `study:`/`cell:` target to its URL, or None when this build does not publish it."""
+
+EXTENSIONS = [
+    "admonition",
+    "attr_list",
+    "def_list",
+    "pymdownx.details",
+    "pymdownx.superfences",
+    "tables",
+]
+"""The site's content extensions (site/mkdocs.yml) minus toc, which only the page needs."""
+_CONFIGS = {"tables": {"use_align_attribute": True}}  # `align`, not a `style` attribute
+
+TAGS = frozenset(
+    ["a", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img", "li", "ol", "p", "pre", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"]
+)
+"""The tags Python-Markdown and the extensions above produce; any other tag is dropped (its text
+kept, escaped), and `script`, `style` and the like with their content."""
+_ATTRIBUTES = {
+    "*": {"id", "class"},
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+}
+_VALUES = {
+    "a": {"rel": {"noopener noreferrer"}},
+    "details": {"open": {""}},
+    "th": {"align": {"left", "right", "center"}},
+    "td": {"align": {"left", "right", "center"}},
+}
+SCHEMES = frozenset({"http", "https", "mailto"})
+EXTERNAL_REL = "noopener noreferrer"
+
+SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,79}")
+"""An id a contributor may set: a word starting with a letter, so it cannot clobber the theme's
+globals (`__md_scope`, `__config`) or look like a generated one."""
+_SAFE_CLASS = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,79}")
+# What the link pass writes: `#a`, `../../studies/x/`, `../D5/#a`, `/studies/x/`. Never `//host`.
+_SEGMENT = r"[A-Za-z0-9_.~-]+/"
+_RELATIVE = re.compile(
+    rf"(?:(?:\.\.?/)+(?:{_SEGMENT})*|/?(?:{_SEGMENT})+)?(?:#[A-Za-z0-9_-]*)?"
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _keep_attribute(tag: str, name: str, value: str) -> str | None:
+    """nh3's per-attribute filter: ids and classes must be plain words."""
+    if name == "id":
+        return value if SAFE_ID.fullmatch(value) else None
+    if name == "class":
+        kept = " ".join(c for c in value.split() if _SAFE_CLASS.fullmatch(c))
+        return kept or None
+    return value
+
+
+def _keep_relative(url: str) -> str | None:
+    """Relative URLs pass only in the shapes the link pass writes; `//host` and `/\\host` never."""
+    return url if _RELATIVE.fullmatch(url) else None
+
+
+_CLEANER = nh3.Cleaner(
+    tags=set(TAGS),
+    attributes={k: set(v) for k, v in _ATTRIBUTES.items()},
+    attribute_filter=_keep_attribute,
+    tag_attribute_values=_VALUES,
+    url_schemes=set(SCHEMES),
+    url_relative=_keep_relative,
+    link_rel=None,
+    strip_comments=True,
+)
+
+
+def external(target: str) -> bool:
+    """An http(s) or mailto address, written plainly (no entities or tricks before the colon)."""
+    scheme = link_scheme(target)
+    return scheme in SCHEMES and target.lower().startswith(f"{scheme}:") and len(target) > len(scheme) + 1
+
+
+class _Guard(Treeprocessor):
+    """Resolves `study:`/`cell:` links and enforces link schemes and attributes on the tree."""
+
+    resolve: Resolve
+
+    def run(self, root: etree.Element) -> None:
+        found = []
+        for parent in root.iter():
+            for child in parent:
+                self._attributes(child)
+                replacement = self._check_link(child)
+                if replacement is not None:
+                    found.append((parent, child, replacement))
+        for parent, child, replacement in reversed(found):  # the innermost first
+            _unwrap(parent, child, replacement)
+
+    def _attributes(self, node: etree.Element) -> None:
+        allowed = _ATTRIBUTES["*"] | _ATTRIBUTES.get(node.tag, set()) | set(_VALUES.get(node.tag, {}))
+        for name in list(node.attrib):
+            if name not in allowed or name == "rel":
+                del node.attrib[name]
+
+    def _check_link(self, node: etree.Element) -> str | None:
+        """None if the node may stay; otherwise the text to put in its place (its own for a link)."""
+        if node.tag == "a":
+            href = node.get("href")
+            if href is None:
+                return None
+            url = self._url(href, images=False)
+            if url is None:
+                return ""
+            node.set("href", url)
+            if external(url):
+                node.set("rel", EXTERNAL_REL)
+        elif node.tag == "img":
+            url = self._url(node.get("src", ""), images=True)
+            if url is None:
+                return node.get("alt", "")
+            node.set("src", url)
+        return None
+
+    def _url(self, target: str, images: bool) -> str | None:
+        if target.startswith(("study:", "cell:")):
+            return None if images else self.resolve(target)
+        if target.startswith("#"):
+            return None if images else target
+        if external(target) and not (images and target.lower().startswith("mailto:")):
+            return target
+        return None  # javascript:, data:, relative paths: the check refuses them (MP304)
+
+
+def _unwrap(parent: etree.Element, child: etree.Element, text: str) -> None:
+    """Replace `child` by its content (a link keeps its text and children) or by `text` (an image
+    by its alt text)."""
+    index = list(parent).index(child)
+    keep = [] if child.tag == "img" else list(child)
+    lead = text if child.tag == "img" else (child.text or "")
+    tail = child.tail or ""
+    parent.remove(child)
+    if keep:
+        keep[-1].tail = (keep[-1].tail or "") + tail
+        tail = ""
+    for offset, node in enumerate(keep):
+        parent.insert(index + offset, node)
+    before = parent[index - 1] if index > 0 else None
+    joined = lead if keep else lead + tail
+    if before is None:
+        parent.text = (parent.text or "") + joined
+    else:
+        before.tail = (before.tail or "") + joined
+
+
+class _GuardExtension(Extension):
+    def __init__(self) -> None:
+        super().__init__()
+        self.guard: _Guard | None = None
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # Markdown's API names it
+        self.guard = _Guard(md)
+        # After attr_list (8), which can set `href` too, and after unescape (0), so every value
+        # is final when it is judged.
+        md.treeprocessors.register(self.guard, "matrixpipe-guard", -10)
+
+
+class _Converter:
+    """One configured Python-Markdown per thread (instances are not thread-safe), reset per call."""
+
+    def __init__(self) -> None:
+        self.guard = _GuardExtension()
+        self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.guard], extension_configs=_CONFIGS)
+
+    def convert(self, text: str, resolve: Resolve) -> str:
+        assert self.guard.guard is not None
+        self.guard.guard.resolve = resolve
+        self.md.reset()
+        return self.md.convert(text)
+
+
+_LOCAL = threading.local()
+
+
+def _converter() -> _Converter:
+    converter = getattr(_LOCAL, "converter", None)
+    if converter is None:
+        converter = _LOCAL.converter = _Converter()
+    return converter
+
+
+def _autolinks(text: str) -> str:
+    """`<study:x>` and `<cell:m/C>` as inline links: Python-Markdown autolinks only http(s) and
+    would take them for tags. Code is left alone."""
+    if "<study:" not in text and "<cell:" not in text:
+        return text
+    plain = without_code(text)
+    out: list[str] = []
+    done = 0
+    for link in find_links(text):
+        start = link.offset
+        if not link.target.startswith(("study:", "cell:")) or start < done + 1:
+            continue
+        if plain[start - 1] != "<" or plain[: start - 1].rstrip(" \t").endswith(("](", "]:")):
+            continue
+        end = start + len(link.target)
+        label = re.sub(r"([\\`*_\[\]])", r"\\\1", link.target)
+        out.append(f"{text[done : start - 1]}[{label}]({link.target})")
+        done = end + 1
+    out.append(text[done:])
+    return "".join(out)
+
+
+def contributor_html(text: str, resolve: Resolve) -> str:
+    """Sanitised HTML of one contributor Markdown fragment; blank text gives "".
+
+    Args:
+        text: the Markdown as the contributor wrote it.
+        resolve: the URL of a `study:`/`cell:` target, or None to drop the link and keep its text.
+    """
+    text = _CONTROLS.sub("", text)
+    if not text.strip():
+        return ""
+    return _CLEANER.clean(_converter().convert(_autolinks(text), resolve)).strip("\n")
+
+
+def sanitise_html(html: str) -> str:
+    """HTML from anywhere, cut down to the same allow-list as contributor HTML."""
+    return _CLEANER.clean(html)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ("a", "code", "em", "strong", "del", "sub", "sup", "span"):
+            self.parts.append(" ")
+
+
+def html_text(html: str) -> str:
+    """The text a reader sees in sanitised HTML, whitespace collapsed."""
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())

@@ -1,0 +1,468 @@
+"""Headless outputs: the JSON API against its schemas, open data, reference formats, citations."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import bibtexparser
+import pytest
+import rispy
+from citeproc import (
+    Citation,
+    CitationItem,
+    CitationStylesBibliography,
+    CitationStylesStyle,
+    formatter,
+)
+from citeproc.source.json import CiteProcJSON
+from jsonschema import Draft202012Validator
+
+from matrixpipe import models
+from matrixpipe.check import check
+from matrixpipe.export.api import api_files, write_api
+from matrixpipe.export.apimodels import api_schema_files
+from matrixpipe.export.citation import citation_html, citation_text, style_path
+from matrixpipe.export.common import Urls
+from matrixpipe.export.downloads import (
+    cell_downloads,
+    collection_downloads,
+    download_files,
+    study_downloads,
+    write_downloads,
+)
+from matrixpipe.export.markdown import MarkdownRenderer
+from matrixpipe.export.references import bibtex, ris
+from matrixpipe.resolve import Collection
+
+from conftest import ROOT, RunCli
+
+SCHEMA_DIR = ROOT / "schema" / "api"
+E5 = "alcohol/E5"
+UNREFERENCED = "barriers-employing-problem-drinkers-2010"
+"""A published study that nothing links to, so it can become a draft without breaking links."""
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Collection:
+    result = check(ROOT)
+    assert not result.report.failing(), result.report.failing()
+    return result.collection
+
+
+def _placements(collection: Collection) -> int:
+    return sum(len(s.placements) for s in collection.studies.values())
+
+
+def _schema_for(path: str) -> str:
+    if path == "index.json":
+        return "index"
+    if path == "studies.json":
+        return "studies"
+    return {"matrices": "matrix", "cells": "cell", "studies": "study"}[path.split("/")[0]]
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+# --- the schemas ---------------------------------------------------------------------------
+
+
+def test_published_schemas_are_generated_from_the_models() -> None:
+    expected = api_schema_files()
+    assert sorted(p.name for p in SCHEMA_DIR.glob("*.json")) == sorted(expected)
+    for name, text in expected.items():
+        assert (SCHEMA_DIR / name).read_text(encoding="utf-8") == text, (
+            f"schema/api/{name} is stale"
+        )
+        schema = json.loads(text)
+        Draft202012Validator.check_schema(schema)
+        assert schema["$id"].endswith(f"/schema/api/{name}")
+        assert schema["description"]
+
+
+# --- the JSON API --------------------------------------------------------------------------
+
+
+def test_every_api_file_validates_against_its_schema(bundled: Collection, tmp_path: Path) -> None:
+    written = write_api(bundled, tmp_path)
+    files = _tree(tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(files)
+    validators = {
+        name.removesuffix(".schema.json"): Draft202012Validator(json.loads(text))
+        for name, text in api_schema_files().items()
+    }
+    documents = [name for name in files if not name.startswith("schema/")]
+    assert len(documents) == 1 + 2 + 1 + 18 + 1  # index, matrices, E5, studies, studies.json
+    for name in documents:
+        errors = list(validators[_schema_for(name)].iter_errors(json.loads(files[name])))
+        assert not errors, f"{name}: {errors[0].message} at {list(errors[0].absolute_path)}"
+    for name, text in api_schema_files().items():
+        assert files[f"schema/{name}"].decode() == text
+
+
+def test_two_runs_give_byte_identical_output(tmp_path: Path) -> None:
+    for run in ("a", "b"):  # a fresh check each time: no order may leak from sets or dicts
+        collection = check(ROOT).collection
+        write_api(collection, tmp_path / run / "api", base_url="https://example.org/findings")
+        write_downloads(collection, tmp_path / run / "downloads")
+    first, second = _tree(tmp_path / "a"), _tree(tmp_path / "b")
+    assert sorted(first) == sorted(second)
+    for name, data in first.items():
+        assert data == second[name], f"{name} differs between runs"
+        if name.endswith(".json"):
+            assert data.endswith(b"\n") and json.loads(data) is not None
+
+
+def test_json_is_sorted_and_keeps_unicode(bundled: Collection) -> None:
+    text = api_files(bundled)["studies/children-problem-drinking-parents-2014.json"]
+    data = json.loads(text)
+    assert text == json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
+    assert "Children's" in text
+
+
+def test_index_counts_and_links(bundled: Collection) -> None:
+    index = json.loads(api_files(bundled)["index.json"])
+    assert index["counts"] == {"matrices": 2, "cells": 1, "studies": 18, "placements": 18}
+    assert [c["id"] for c in index["cells"]] == [E5]
+    assert index["cells"][0]["api"] == "cells/alcohol/E5.json"
+    assert index["schemas"]["study"] == "schema/study.schema.json"
+    assert {s["api"] for s in index["studies"]} == {f"studies/{i}.json" for i in bundled.studies}
+
+
+def test_matrix_grid_has_every_cell_with_its_studies(bundled: Collection) -> None:
+    grid = json.loads(api_files(bundled)["matrices/alcohol.json"])
+    assert [c["code"] for c in grid["cells"]][:6] == ["A1", "A2", "A3", "A4", "A5", "B1"]
+    assert len(grid["cells"]) == 25
+    e5 = next(c for c in grid["cells"] if c["code"] == "E5")
+    listed = [item.study.id for item in bundled.cells[E5].listings]
+    assert e5["counts"]["total"] == len(listed) == 18
+    assert e5["studies"]["key"] == [i for i in listed if i in e5["studies"]["key"]]
+    assert "children-problem-drinking-parents-2014" in e5["studies"]["guidance"]
+    assert "children-problem-drinking-parents-2014" in e5["studies"]["key"]
+    e4 = next(c for c in grid["cells"] if c["code"] == "E4")
+    assert e4["url"] is None and e4["api"] is None and e4["counts"]["total"] == 0
+
+
+def test_cell_document_has_bite_sections_and_listings_in_order(bundled: Collection) -> None:
+    cell = json.loads(
+        api_files(bundled, base_url="https://example.org/findings/")[f"cells/{E5}.json"]
+    )
+    assert [s["anchor"] for s in cell["sections"] if s["level"] == 2] == [
+        "about",
+        "start",
+        "highlighted-study",
+        "issues",
+    ]
+    assert len(cell["sections"]) == 8 and cell["sections"][4]["level"] == 3
+    assert cell["sections"][3]["url"] == "https://example.org/findings/alcohol/E5/#issues"
+    assert [p["study"] for p in cell["placements"]] == [
+        item.study.id for item in bundled.cells[E5].listings
+    ]
+    html = cell["bite"]["html"]
+    assert cell["bite"]["markdown"] == bundled.cells[E5].entry.bite
+    assert '<h2 id="issues">' in html
+    assert (
+        'href="https://example.org/findings/studies/criminal-justice-treatment-partnership-australia-2005/"'
+        in html
+    )
+    assert 'href="https://example.org/findings/alcohol/E2/"' in html
+    assert "study:" not in html and "cell:" not in html
+
+
+def test_study_document_carries_citation_and_csl(bundled: Collection) -> None:
+    doc = json.loads(api_files(bundled)["studies/children-problem-drinking-parents-2014.json"])
+    assert doc["url"] == "/studies/children-problem-drinking-parents-2014/"
+    assert doc["placements"][0]["categories"] == ["key", "guidance"]
+    assert doc["placements"][0]["url"] == "/alcohol/E5/"
+    assert doc["citation"]["text"].startswith(
+        "[English] Office of the Children's Commissioner. (2014)."
+    )
+    assert "<i>Uncovering" in doc["citation"]["html"]
+    assert doc["csl"]["issued"] == {"date-parts": [[2014]]}
+    assert doc["summary"]["html"].startswith("<p>")
+
+
+def test_only_published_entries_unless_drafts(collection: Path) -> None:
+    path = collection / "entries" / "studies" / f"{UNREFERENCED}.yaml"
+    path.write_text(path.read_text().replace("status: published", "status: draft"))
+    result = check(collection)
+    assert not result.report.failing()
+    public = api_files(result.collection)
+    assert f"studies/{UNREFERENCED}.json" not in public
+    assert UNREFERENCED not in public[f"cells/{E5}.json"]
+    assert json.loads(public["index.json"])["counts"]["placements"] == 17
+    preview = api_files(result.collection, drafts=True)
+    assert json.loads(preview[f"studies/{UNREFERENCED}.json"])["status"] == "draft"
+    assert json.loads(preview["index.json"])["drafts"] is True
+    assert f"studies/{UNREFERENCED}.bib" not in download_files(result.collection)
+
+
+def test_markdown_is_sanitised_and_links_rewritten() -> None:
+    md = MarkdownRenderer(Urls(""))
+    html = md.html(
+        'See [it](study:x-2009 "hover") <script>alert(1)</script> [bad](javascript:alert(1))\n\n'
+        '??? note "More"\n    [cell](cell:alcohol/D5#issues)\n'
+    )
+    assert '<a href="/studies/x-2009/" title="hover">it</a>' in html
+    assert '<a href="/alcohol/D5/#issues">cell</a>' in html
+    assert "<script" not in html and "javascript:" not in html
+    assert "<details" in html
+    assert md.html("") == ""
+
+
+# --- open data and reference formats -------------------------------------------------------
+
+
+def test_csv_has_one_row_per_placement(bundled: Collection) -> None:
+    text = download_files(bundled)[collection_downloads()["csv"]]
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert len(rows) == _placements(bundled) == 18
+    assert list(rows[0]) == [
+        "study_id",
+        "title",
+        "organisation",
+        "jurisdiction",
+        "year",
+        "url",
+        "doi",
+        "matrix",
+        "cell",
+        "categories",
+        "rank",
+        "note",
+    ]
+    both = [r for r in rows if r["study_id"] == "children-problem-drinking-parents-2014"]
+    assert len(both) == 1 and both[0]["categories"] == "key;guidance"
+    assert both[0]["year"] == "2014" and both[0]["matrix"] == "alcohol" and both[0]["cell"] == "E5"
+    assert rows[0]["study_id"] == bundled.cells[E5].listings[0].study.id
+
+
+def test_bibtex_parses_back(bundled: Collection) -> None:
+    studies = sorted(bundled.studies.values(), key=lambda s: s.id)
+    library = bibtexparser.parse_string(bibtex(studies))
+    assert not library.failed_blocks
+    assert [e.key for e in library.entries] == [s.id for s in studies]
+    entry = library.entries_dict["nice-domestic-violence-multi-agency-2016"]
+    assert entry.entry_type == "techreport"
+    assert entry.fields_dict["type"].value == "Guidance"
+    assert entry.fields_dict["year"].value == "2016"
+
+
+def test_ris_parses_back(bundled: Collection) -> None:
+    studies = sorted(bundled.studies.values(), key=lambda s: s.id)
+    text = ris(studies)
+    assert not text.startswith("1.")  # no rispy record-number headers: Zotero rejects them
+    records = rispy.loads(text)
+    assert [r["id"] for r in records] == [s.id for s in studies]
+    assert all(r["type_of_reference"] == "RPRT" for r in records)
+    assert {r["year"] for r in records} == {str(s.source.year) for s in studies}
+
+
+def test_special_characters_survive_bibtex_and_ris() -> None:
+    study = models.Study(
+        id="odd-2020",
+        title="Drink & drive: 50% of {cases} cost $5 #1 a_b ~ ^ \\",
+        status="published",
+        source=models.Source(
+            authors=["Müller, Jörg", "van der Berg, Jan"],
+            organisation="Smith & Sons {Ltd}",
+            year=2020,
+            url="https://example.org/a_b?x=1&y=50%25",
+            doi="10.1002/(SICI)1097-4679(199601)52:1<1::AID-JCLP1>3.0.CO;2-V",
+        ),
+    )
+    entry = bibtexparser.parse_string(bibtex([study])).entries[0]
+    assert entry.fields_dict["title"].value.startswith(r"{Drink \& drive: 50\% of \{cases\}")
+    assert entry.fields_dict["author"].value == "Müller, Jörg and van der Berg, Jan"
+    record = rispy.loads(ris([study]))[0]
+    assert record["title"] == study.title
+    assert record["urls"] == [study.source.url]
+
+
+def test_downloads_per_study_per_cell_and_whole(bundled: Collection, tmp_path: Path) -> None:
+    written = write_downloads(bundled, tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in written}
+    expected = set(collection_downloads().values()) | set(cell_downloads(E5).values())
+    for study_id in bundled.studies:
+        expected |= set(study_downloads(study_id).values())
+    assert names == expected
+    one = json.loads(
+        (
+            tmp_path / study_downloads("children-problem-drinking-parents-2014")["csl.json"]
+        ).read_text()
+    )
+    assert [item["id"] for item in one] == ["children-problem-drinking-parents-2014"]
+    cell_rows = list(
+        csv.DictReader(io.StringIO((tmp_path / cell_downloads(E5)["csv"]).read_text(), newline=""))
+    )
+    assert len(cell_rows) == 18
+    assert len(rispy.loads((tmp_path / cell_downloads(E5)["ris"]).read_text())) == 18
+
+
+# --- citations -----------------------------------------------------------------------------
+
+
+def test_bundled_style_formats_the_csl_json_with_citeproc(bundled: Collection) -> None:
+    items = json.loads(download_files(bundled)[collection_downloads()["csl.json"]])
+    style = CitationStylesStyle(style_path(), validate=True)  # a schema warning fails the test
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+    for item in items:
+        bibliography.register(Citation([CitationItem(item["id"])]))
+    entries = [str(entry) for entry in bibliography.bibliography()]
+    assert len(entries) == 18
+    probation = next(e for e in entries if "Probation struggling" in e)
+    assert "[UK] Ministry of Justice" in probation and "(2009)" in probation
+
+
+def test_citation_functions_escape_html() -> None:
+    study = models.Study(
+        id="a-2021",
+        title="Drink & <drive>",
+        status="published",
+        source=models.Source(
+            authors=["Adamson, Jane", "Templeton, Lorna"],
+            organisation="A & B",
+            year=2021,
+            doi="10.1234/xyz",
+        ),
+    )
+    assert citation_text(study) == (
+        "Adamson, J., & Templeton, L. (2021). Drink & <drive>. A & B. https://doi.org/10.1234/xyz"
+    )
+    html = citation_html(study)
+    assert "<i>Drink &amp; &lt;drive&gt;</i>" in html and "A &amp; B." in html
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def test_export_json_then_check_jsonschema(run_cli: RunCli, tmp_path: Path) -> None:
+    out = tmp_path / "api"
+    result = run_cli(["export", "--format", "json", "--out", out, ROOT])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"wrote 28 files to {out}\n"
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    assert index["title"] == check(ROOT).config.site.title
+    studies = sorted(str(p) for p in (out / "studies").glob("*.json"))
+    assert len(studies) == 18
+    checked = subprocess.run(
+        [
+            shutil.which("check-jsonschema") or "check-jsonschema",
+            "--schemafile",
+            str(SCHEMA_DIR / "study.schema.json"),
+            *studies,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_export_json_removes_files_of_unpublished_entries(
+    run_cli: RunCli, collection: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "api"
+    assert run_cli(["export", "--format", "json", "--out", out, collection]).exit_code == 0
+    (out / "README.txt").write_text("mine")
+    path = collection / "entries" / "studies" / f"{UNREFERENCED}.yaml"
+    path.write_text(path.read_text().replace("status: published", "status: draft"))
+    assert run_cli(["export", "--format", "json", "--out", out, collection]).exit_code == 0
+    assert not (out / "studies" / f"{UNREFERENCED}.json").exists()
+    assert (out / "README.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize(
+    ("args", "parse"),
+    [
+        (["--format", "bibtex", "--study", "probation-alcohol-offenders-2009"], "bib"),
+        (["--format", "ris", "--cell", E5], "ris"),
+        (["--format", "csl-json"], "json"),
+        (["--format", "csv", "--study", "children-problem-drinking-parents-2014"], "csv"),
+    ],
+)
+def test_export_one_file(run_cli: RunCli, tmp_path: Path, args: list[str], parse: str) -> None:
+    out = tmp_path / "out"
+    result = run_cli(["export", *args, "--out", out, ROOT])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    if parse == "bib":
+        assert [e.key for e in bibtexparser.parse_string(text).entries] == [
+            "probation-alcohol-offenders-2009"
+        ]
+    elif parse == "ris":
+        assert len(rispy.loads(text)) == 18
+    elif parse == "json":
+        assert len(json.loads(text)) == 18
+    else:
+        assert len(list(csv.DictReader(io.StringIO(text, newline="")))) == 1
+
+
+def test_export_downloads_folder(run_cli: RunCli, tmp_path: Path) -> None:
+    out = tmp_path / "downloads"
+    result = run_cli(["export", "--format", "downloads", "--out", out, ROOT])
+    assert result.exit_code == 0, result.output
+    assert (out / "matrixpipe.bib").is_file() and (out / "cells" / "alcohol" / "E5.csv").is_file()
+    assert result.stdout == f"wrote {3 * 18 + 4 + 4} files to {out}\n"
+
+
+def test_export_to_stdout(run_cli: RunCli) -> None:
+    result = run_cli(
+        [
+            "export",
+            "--format",
+            "ris",
+            "--study",
+            "probation-alcohol-offenders-2009",
+            "--out",
+            "-",
+            ROOT,
+        ]
+    )
+    assert result.exit_code == 0
+    assert rispy.loads(result.stdout)[0]["id"] == "probation-alcohol-offenders-2009"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--format", "ris", "--study", "probation-alcohol-2009"],
+            "there is no study 'probation-alcohol-2009'; did you mean 'probation-alcohol-offenders-2009'?",
+        ),
+        (
+            ["--format", "json", "--study", "probation-alcohol-offenders-2009"],
+            "--study and --cell narrow a one-file export",
+        ),
+        (["--format", "ris", "--cell", "alcohol/F9"], "there is no cell 'alcohol/F9'"),
+        (["--format", "ris", "--cell", E5, "--study", "x"], "give --study or --cell, not both"),
+    ],
+)
+def test_export_usage_errors(
+    run_cli: RunCli, tmp_path: Path, args: list[str], message: str
+) -> None:
+    result = run_cli(["export", *args, "--out", tmp_path / "out", ROOT])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_refuses_a_collection_with_errors(
+    run_cli: RunCli, collection: Path, tmp_path: Path
+) -> None:
+    path = collection / "entries" / "studies" / f"{UNREFERENCED}.yaml"
+    path.write_text(path.read_text().replace("cell: alcohol/E5", "cell: alcohol/E9"))
+    result = run_cli(["export", "--format", "json", "--out", tmp_path / "api", collection])
+    assert result.exit_code == 1
+    assert "run `matrixpipe check`" in result.stderr
+    assert not (tmp_path / "api").exists()

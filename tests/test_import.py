@@ -1,0 +1,390 @@
+"""`matrixpipe import`: reference-manager exports become draft studies that pass `check`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from matrixpipe import models
+from matrixpipe.check import check
+from matrixpipe.diagnostics import Severity
+from matrixpipe.resolve import normalise_title
+
+from conftest import ENTRIES, ROOT, RunCli
+
+ZOTERO = Path(__file__).resolve().parent / "data" / "zotero"
+FORMATS = {"ris": "ris", "bibtex": "bib", "csl-json": "json"}
+
+
+@pytest.fixture
+def empty(tmp_path: Path) -> Path:
+    """A collection with the bundled matrices and no studies."""
+    repo = tmp_path / "empty"
+    shutil.copytree(ENTRIES / "matrices", repo / "entries" / "matrices")
+    (repo / "entries" / "studies").mkdir()
+    return repo
+
+
+def _studies(repo: Path) -> dict[str, models.Study]:
+    result = check(repo)
+    errors = [d for d in result.report.diagnostics if d.severity == Severity.ERROR]
+    assert not errors, errors
+    return result.collection.studies
+
+
+def _by_title(studies: dict[str, models.Study]) -> dict[str, models.Study]:
+    return {normalise_title(s.source.title or s.title): s for s in studies.values()}
+
+
+def _source(study: models.Study, with_jurisdiction: bool = True) -> tuple[object, ...]:
+    s = study.source
+    return (
+        s.title or study.title,
+        tuple(s.authors),
+        s.organisation,
+        s.year,
+        s.url,
+        s.doi,
+        s.type,
+        s.jurisdiction if with_jurisdiction else None,
+    )
+
+
+def _round_trip(run_cli: RunCli, source: Path, target: Path, fmt: str, tmp: Path) -> None:
+    exported = tmp / f"export.{FORMATS[fmt]}"
+    assert run_cli(["export", "--format", fmt, "--out", exported, source]).exit_code == 0
+    result = run_cli(["import", exported, target])
+    assert result.exit_code == 0, result.output
+    assert "could not be read" in result.stderr and "0 could not be read" in result.stderr
+
+
+# --- round trips ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_bundled_collection_round_trips(
+    run_cli: RunCli, empty: Path, tmp_path: Path, fmt: str
+) -> None:
+    _round_trip(run_cli, ROOT, empty, fmt, tmp_path)
+    before, after = _by_title(_studies(ROOT)), _by_title(_studies(empty))
+    assert sorted(before) == sorted(after)
+    for key, study in before.items():
+        # RIS has no tag for a jurisdiction; the other two formats carry it.
+        assert _source(after[key], fmt != "ris") == _source(study, fmt != "ris"), key
+        assert after[key].status == "draft"
+        assert after[key].tags == study.tags
+
+
+SYNTHETIC = {
+    "drink-drive-costs-2020": """\
+id: drink-drive-costs-2020
+title: "Drink & drive: 50% of {cases} cost $5 #1 a_b ~ ^ \\\\ more"
+status: published
+source:
+  authors: ["Müller, Jörg", "van der Berg, Jan", "Ó Briain, Seán", "García-López, José María"]
+  organisation: "Smith & Sons {Ltd}"
+  jurisdiction: Österreich
+  year: 2020
+  url: https://example.org/a_b?x=1&y=50%25#top
+  doi: 10.1002/(SICI)1097-4679(199601)52:1<1::AID-JCLP1>3.0.CO;2-V
+  type: journal-article
+placements:
+  - cell: alcohol/E5
+    categories: [key]
+    note: A note.
+""",
+    "guidance-accents-2019": """\
+id: guidance-accents-2019
+title: Headline differs from the document's title
+status: published
+source:
+  title: "Les soins en alcoologie : guide pour l'équipe — édition «2019»"
+  authors: ["Lefèvre, Hélène"]
+  organisation: Haute Autorité de santé
+  jurisdiction: France
+  year: 2019
+  url: https://www.has-sante.fr/guide%20alcool.pdf
+  doi: 10.1234/has.2019.1
+  type: guidance
+placements:
+  - cell: alcohol/E5
+    categories: [guidance]
+    note: A note.
+""",
+    "web-review-2018": """\
+id: web-review-2018
+title: A review on the web
+status: published
+source:
+  organisation: World Health Organization
+  year: 2018
+  url: https://www.who.int/review
+  type: review
+placements:
+  - cell: alcohol/E5
+    categories: [review]
+    note: A note.
+""",
+}
+
+
+@pytest.fixture
+def synthetic(tmp_path: Path) -> Path:
+    repo = tmp_path / "synthetic"
+    shutil.copytree(ENTRIES / "matrices", repo / "entries" / "matrices")
+    for study_id, text in SYNTHETIC.items():
+        path = repo / "entries" / "studies" / f"{study_id}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return repo
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_synthetic_collection_round_trips(
+    run_cli: RunCli, synthetic: Path, empty: Path, tmp_path: Path, fmt: str
+) -> None:
+    before = _by_title(_studies(synthetic))
+    assert len(before) == 3
+    _round_trip(run_cli, synthetic, empty, fmt, tmp_path)
+    after = _by_title(_studies(empty))
+    for key, study in before.items():
+        assert _source(after[key], fmt != "ris") == _source(study, fmt != "ris"), key
+
+
+# --- real reference-manager exports --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["library.ris", "library.bib"])
+def test_zotero_export_imports_cleanly(run_cli: RunCli, empty: Path, name: str) -> None:
+    result = run_cli(["import", ZOTERO / name, empty])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("wrote entries/studies/") == 4
+    assert result.stderr == "imported 4, skipped 0 already in the collection, 0 could not be read\n"
+    studies = _by_title(_studies(empty))
+    children = studies[
+        normalise_title(
+            "Uncovering and responding to children's needs in relation to problem-drinking parents"
+        )
+    ]
+    assert children.source.authors == ["Adamson, Jane", "Templeton, Lorna"]
+    assert children.source.organisation == "Office of the Children's Commissioner"
+    assert children.source.year == 2014 and children.source.type == "report"
+    assert (
+        children.source.url
+        == "https://www.childrenscommissioner.gov.uk/report/uncovering-and-responding/"
+    )
+    assert children.tags == ["children", "parental-drinking"]
+    cafe = studies[normalise_title("Café culture & alcohol: a 50% reduction in {harm}?")]
+    assert cafe.title == "Café culture & alcohol: a 50% reduction in {harm}?"
+    assert cafe.source.authors == ["Müller, Jörg", "Ó Briain, Seán", "García, José"]
+    assert cafe.source.doi == "10.1111/j.1360-0443.2008.02345.x"
+    assert cafe.source.type == "journal-article" and cafe.source.year == 2009
+    assert cafe.summary == "A trial in twelve towns.\n"
+    who = studies[normalise_title("A model system for responding to problem-drinking prisoners")]
+    assert who.source.organisation == "World Health Organization" and who.source.authors == []
+    assert who.source.type == "web-page" and who.source.year == 2012
+    canada = studies[normalise_title("Drink-driver management in Canada")]
+    assert canada.source.authors == ["Beirness, Douglas J.", "Simpson, Herb M."]
+    assert canada.source.organisation == "Health Canada"
+
+
+def test_written_files_are_yaml_with_modeline_and_int_years(run_cli: RunCli, empty: Path) -> None:
+    assert run_cli(["import", ZOTERO / "library.ris", empty]).exit_code == 0
+    files = sorted((empty / "entries" / "studies").glob("*.yaml"))
+    assert len(files) == 4
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert text.startswith("# yaml-language-server: $schema=../../schema/study.schema.json\n")
+        data = yaml.safe_load(text)
+        assert data["id"] == path.stem and data["status"] == "draft"
+        assert isinstance(data["source"]["year"], int)
+        assert len(path.stem) <= 80
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("broken.ris", "broken.ris:8: record 2 has no title; skipped"),
+        (
+            "broken.bib",
+            "broken.bib:8: record 2 is not valid BibTeX (a '{' is never closed); skipped",
+        ),
+    ],
+)
+def test_broken_record_is_reported_and_the_rest_imported(
+    run_cli: RunCli, empty: Path, name: str, message: str
+) -> None:
+    result = run_cli(["import", ZOTERO / name, empty])
+    assert result.exit_code == 1
+    assert f"{ZOTERO / name}".removesuffix(name) + message in result.stderr
+    assert result.stdout.count("wrote ") == 2
+    assert {p.stem for p in (empty / "entries" / "studies").glob("*.yaml")} == {
+        "probation-struggling-to-cope-with-alcohol-misusing-offenders-2009",
+        "networking-facilitates-evidence-based-treatment-practices-2008",
+    }
+    _studies(empty)
+
+
+def test_csl_json_positions_and_malformed_items(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    items = [
+        {"id": "a", "type": "report", "title": "First report", "issued": {"date-parts": [[2001]]}},
+        {"id": "b", "type": "report", "issued": {"date-parts": [[2002]]}},
+        "not an item",
+        {"id": "d", "type": "book", "title": "No date"},
+        {"id": "e", "type": "webpage", "title": "Last", "issued": {"raw": "2005-06"}},
+    ]
+    path = tmp_path / "zotero.json"
+    path.write_text(json.dumps(items, indent=2), encoding="utf-8")
+    lines = path.read_text().splitlines()
+    starts = [
+        i + 1 for i, line in enumerate(lines) if line.startswith("  {") or line.startswith('  "')
+    ]
+    result = run_cli(["import", path, empty])
+    assert result.exit_code == 1
+    assert f"{path}:{starts[1]}: record 2 has no title; skipped" in result.stderr
+    assert f"{path}:{starts[2]}: record 3 is not a JSON object; skipped" in result.stderr
+    assert (
+        f"{path}:{starts[3]}: record 4 has no year of publication (1900-2100); skipped"
+        in result.stderr
+    )
+    assert (
+        result.stdout
+        == "wrote entries/studies/first-report-2001.yaml\nwrote entries/studies/last-2005.yaml\n"
+    )
+
+
+def test_invalid_json_is_reported_with_its_line(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('[\n  {"title": "a",}\n]\n')
+    result = run_cli(["import", path, empty])
+    assert result.exit_code == 1
+    assert f"{path}:2: not valid JSON" in result.stderr
+
+
+# --- duplicates, ids, placements, dry run --------------------------------------------------
+
+
+def test_duplicates_are_skipped_with_the_existing_file(run_cli: RunCli, empty: Path) -> None:
+    assert run_cli(["import", ZOTERO / "library.ris", empty]).exit_code == 0
+    result = run_cli(["import", ZOTERO / "library.bib", empty])
+    assert result.exit_code == 0
+    assert "wrote" not in result.stdout
+    assert (
+        'skipped "Café culture & alcohol: a 50% reduction in {harm}?": same DOI as '
+        "entries/studies/cafe-culture-alcohol-a-50-reduction-in-harm-2009.yaml"
+    ) in result.stdout
+    assert 'skipped "Drink-driver management in Canada": same title as' in result.stdout
+    assert result.stderr == "imported 0, skipped 4 already in the collection, 0 could not be read\n"
+
+
+def test_taken_id_gets_a_number_and_nothing_is_overwritten(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    taken = empty / "entries" / "studies" / "drink-driver-management-in-canada-2004.yaml"
+    original = SYNTHETIC["web-review-2018"].replace("web-review-2018", taken.stem)
+    taken.write_text(original, encoding="utf-8")
+    result = run_cli(["import", ZOTERO / "library.ris", empty])
+    assert result.exit_code == 0
+    assert "wrote entries/studies/drink-driver-management-in-canada-2004-2.yaml" in result.stdout
+    assert taken.read_text(encoding="utf-8") == original
+    _studies(empty)
+
+
+def test_cell_and_category_add_a_placement(run_cli: RunCli, empty: Path, tmp_path: Path) -> None:
+    sentence = "This sentence is about forty-five characters. "
+    items = [
+        {
+            "type": "report",
+            "title": "Long abstract",
+            "issued": {"date-parts": [[2010]]},
+            "abstract": sentence * 20,
+        },
+        {"type": "report", "title": "No abstract", "issued": {"date-parts": [[2011]]}},
+    ]
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps(items), encoding="utf-8")
+    result = run_cli(["import", path, empty, "--cell", "alcohol/E5", "--category", "key"])
+    assert result.exit_code == 0, result.output
+    studies = _studies(empty)
+    long, bare = studies["long-abstract-2010"], studies["no-abstract-2011"]
+    assert long.placements[0].cell == "alcohol/E5" and long.placements[0].categories == ["key"]
+    note = long.placements[0].note
+    assert len(" ".join(note.split())) <= 400 and note.rstrip().endswith("characters.")
+    assert bare.placements[0].note == "Imported from items.json; write the cell note.\n"
+
+
+def test_hostile_text_still_passes_check(run_cli: RunCli, empty: Path, tmp_path: Path) -> None:
+    items = [
+        {
+            "type": "report",
+            "title": "<i>Italic</i> title\u200b with a zero-width space",
+            "issued": {"date-parts": [[2012]]},
+            "abstract": "<p>Para</p> <script>alert(1)</script> [x](javascript:alert(1)) "
+            "&lt;b&gt;bold&lt;/b&gt; {onclick=alert(1)} p < 0.05",
+            "URL": "javascript:alert(1)",
+            "DOI": "https://doi.org/10.1234/abc",
+        }
+    ]
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(items), encoding="utf-8")
+    result = run_cli(["import", path, empty, "--cell", "alcohol/E5", "--category", "key"])
+    assert result.exit_code == 0, result.output
+    assert "URL 'javascript:alert(1)' is not an http(s) address; left out" in result.stdout
+    result = check(empty)
+    assert not [d for d in result.report.diagnostics if d.severity >= Severity.WARNING], (
+        result.report.diagnostics
+    )
+    (study,) = result.collection.studies.values()
+    assert study.title == "Italic title with a zero-width space"
+    assert study.source.doi == "10.1234/abc" and study.source.url is None
+
+
+def test_dry_run_writes_nothing(run_cli: RunCli, empty: Path) -> None:
+    result = run_cli(["import", ZOTERO / "library.bib", empty, "--dry-run"])
+    assert result.exit_code == 0
+    assert result.stdout.count("would write entries/studies/") == 4
+    assert result.stderr.startswith("would import 4,")
+    assert not list((empty / "entries" / "studies").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.ris"], "missing.ris: no such file"),
+        (["library.ris", "--cell", "alcohol/E5"], "give --cell and --category together"),
+        (
+            ["library.ris", "--cell", "alcohol/E9", "--category", "key"],
+            "there is no cell 'alcohol/E9'",
+        ),
+        (["notes.txt"], "cannot tell the format"),
+        (["latin1.ris"], "not UTF-8 text"),
+    ],
+)
+def test_usage_errors_exit_2(
+    run_cli: RunCli, empty: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    shutil.copy(ZOTERO / "library.ris", tmp_path / "library.ris")
+    (tmp_path / "notes.txt").write_text("just some notes\n")
+    (tmp_path / "latin1.ris").write_bytes("TY  - RPRT\nTI  - Caf\xe9\nER  - \n".encode("latin-1"))
+    result = run_cli(["import", tmp_path / args[0], empty, *args[1:]])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert not list((empty / "entries" / "studies").iterdir())
+
+
+def test_format_option_overrides_the_extension(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.txt"
+    shutil.copy(ZOTERO / "library.bib", path)
+    assert run_cli(["import", path, empty, "--format", "bibtex"]).exit_code == 0
+    assert len(list((empty / "entries" / "studies").iterdir())) == 4
