@@ -22,9 +22,9 @@ class _Markup(HTMLParser):
             value = value or ""
             if name.startswith("on") or name == "style":
                 self.problems.append(f"<{tag} {name}={value!r}>")
-            if name in ("href", "src", "action", "formaction"):
-                if link_scheme(value) not in SCHEMES or value.startswith(("//", "/\\")):
-                    self.problems.append(f"<{tag} {name}={value!r}>")
+            unsafe_url = link_scheme(value) not in SCHEMES or value.startswith(("//", "/\\"))
+            if name in ("href", "src", "action", "formaction") and unsafe_url:
+                self.problems.append(f"<{tag} {name}={value!r}>")
 
 
 def assert_inert(html: str, source: str) -> None:

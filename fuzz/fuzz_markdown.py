@@ -22,7 +22,7 @@ with atheris.instrument_imports():
     from matrixpipe.sanitize import contributor_html
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _inert import assert_inert  # noqa: E402
+from _inert import assert_inert
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"study:a-2001": "../../studies/a-2001/", "cell:alcohol/E5#issues": "#issues"}
@@ -36,7 +36,9 @@ def _site_markdown() -> markdown.Markdown:
         name = next(iter(entry)) if isinstance(entry, dict) else entry
         names.append(name)
         if isinstance(entry, dict):
-            configs[name] = {k: v == "true" if v in ("true", "false") else v for k, v in entry[name].items()}
+            configs[name] = {
+                k: v == "true" if v in ("true", "false") else v for k, v in entry[name].items()
+            }
     return markdown.Markdown(extensions=names, extension_configs=configs)
 
 

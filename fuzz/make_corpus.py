@@ -1,6 +1,6 @@
 """Seed corpora for the atheris harnesses, from the bundled collection (see fuzz/README.md).
 
-    python fuzz/make_corpus.py      # writes fuzz/corpus/markdown/ and fuzz/corpus/loader/
+python fuzz/make_corpus.py      # writes fuzz/corpus/markdown/ and fuzz/corpus/loader/
 """
 
 from __future__ import annotations

@@ -170,7 +170,9 @@ def test_a_fragment_reaches_the_page_as_one_block(first: str, second: str) -> No
 
 
 @FUZZ
-@given(st.lists(st.one_of(markdown_texts, st.sampled_from(["## H {#h}", "### Sub {#s}"])), max_size=6))
+@given(
+    st.lists(st.one_of(markdown_texts, st.sampled_from(["## H {#h}", "### Sub {#s}"])), max_size=6)
+)
 def test_a_bite_renders_inert_with_its_headings(parts: list[str]) -> None:
     bite = "\n\n".join(parts)
     out = _site().convert(bite_markdown(bite, _resolve))
@@ -213,8 +215,10 @@ scalars = st.one_of(
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.one_of(st.sampled_from(KEYS), st.text(max_size=8)), inner, max_size=4)
+    ),
     max_leaves=16,
 )
 placement = st.fixed_dictionaries(
@@ -235,7 +239,7 @@ studies = st.fixed_dictionaries(
         "status": st.sampled_from(["published", "draft", "review", "gone"]),
         "source": st.fixed_dictionaries(
             {"year": st.one_of(st.integers(1800, 2200), values)},
-            optional={"url": st.sampled_from(PIECES + ["https://example.org/x"]), "type": values},
+            optional={"url": st.sampled_from([*PIECES, "https://example.org/x"]), "type": values},
         ),
         "summary": markdown_texts,
         "key_points": st.lists(markdown_texts, max_size=3),
@@ -273,7 +277,7 @@ def test_loader_turns_any_study_text_into_findings_or_an_entry(
     for chunk, at in noise:
         at %= len(raw) + 1
         raw = raw[:at] + chunk + raw[at:]
-    (findings, facts), entry, _ = process("entries/studies/fuzz-2001.yaml", "study", raw)
+    (findings, _facts), entry, _ = process("entries/studies/fuzz-2001.yaml", "study", raw)
     assert findings or entry is not None
     assert all(d.path == "entries/studies/fuzz-2001.yaml" for d in findings)
 
@@ -285,5 +289,5 @@ def test_loader_turns_any_cell_text_into_findings_or_an_entry(
 ) -> None:
     head = f"---\nmatrix: alcohol\ncell: E5\nstatus: {status}\n---\n\n" if front else ""
     raw = (head + bite).encode("utf-8", "surrogatepass")
-    (findings, facts), entry, _ = process("entries/cells/alcohol/E5.md", "cell", raw)
+    (findings, _facts), entry, _ = process("entries/cells/alcohol/E5.md", "cell", raw)
     assert findings or entry is not None

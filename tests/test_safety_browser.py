@@ -84,9 +84,11 @@ def page(browser: Browser) -> Iterator[Page]:
     # The payloads' external image cannot load offline; that is no script running.
     tab.on(
         "console",
-        lambda m: events.append(f"console: {m.text}")
-        if m.type == "error" and "net::ERR_" not in m.text
-        else None,
+        lambda m: (
+            events.append(f"console: {m.text}")
+            if m.type == "error" and "net::ERR_" not in m.text
+            else None
+        ),
     )
     tab.on("pageerror", lambda e: events.append(f"page error: {e}"))
     yield tab
@@ -131,10 +133,14 @@ def test_payloads_read_as_text(page: Page, text_site: str) -> None:
     link = article.locator('a[href="https://example.org"]', has_text="this")
     expect(link).to_have_attribute("title", f'\\" onmouseover=\\"{PWN}')
     link.hover()
-    expect(page.locator(".md-tooltip2, .md-tooltip").filter(has_text="onmouseover").first).to_be_visible()
+    expect(
+        page.locator(".md-tooltip2, .md-tooltip").filter(has_text="onmouseover").first
+    ).to_be_visible()
 
 
-def test_bite_heading_code_and_fragments_after_an_unclosed_fence(page: Page, text_site: str) -> None:
+def test_bite_heading_code_and_fragments_after_an_unclosed_fence(
+    page: Page, text_site: str
+) -> None:
     page.goto(text_site + "alcohol/E5/")
     heading = page.locator("h3#payload-heading")
     expect(heading.locator("code")).to_have_text(f'<b onclick="{PWN}">')
@@ -155,7 +161,9 @@ def test_raw_html_is_gone_but_its_text_stays(page: Page, raw_site: str) -> None:
     expect(article).to_contain_text("click")
     page.goto(raw_site + "alcohol/E5/")
     after = page.locator('li:has(a.mp-headline[href="../../studies/payload-after-2020/"])')
-    expect(after.locator(".mp-note")).to_contain_text("must still render after the unclosed comment")
+    expect(after.locator(".mp-note")).to_contain_text(
+        "must still render after the unclosed comment"
+    )
     expect(page.locator("h3#raw-heading")).to_have_count(1)
 
 

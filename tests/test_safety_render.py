@@ -104,7 +104,11 @@ def study_yaml(study_id: str, spec: dict[str, Any]) -> str:
         "id": study_id,
         "title": spec["title"],
         "status": "published",
-        "source": {"organisation": spec.get("organisation", "Test"), "year": 2020, "type": "report"},
+        "source": {
+            "organisation": spec.get("organisation", "Test"),
+            "year": 2020,
+            "type": "report",
+        },
         "placements": [{"cell": "alcohol/E5", "categories": ["review"], "note": spec["note"]}],
     }
     for key in ("summary", "key_points"):
@@ -196,7 +200,9 @@ def test_titles_reach_the_page_head_as_text(lowered_site: Path) -> None:
     html = page.read_text(encoding="utf-8")
     title = re.search(r"<title>(.*?)</title>", html, re.S)
     assert title is not None
-    assert title.group(1).startswith(f"&lt;/title&gt;&lt;script&gt;{PWN}&lt;/script&gt; Code &amp; co")
+    assert title.group(1).startswith(
+        f"&lt;/title&gt;&lt;script&gt;{PWN}&lt;/script&gt; Code &amp; co"
+    )
     assert html.count("<script>" + PWN) == 0
 
 
@@ -227,6 +233,11 @@ def test_feeds_and_api_carry_no_markup(lowered_site: Path) -> None:
     rss = ET.parse(public / "feed.rss.xml").getroot()
     for description in rss.iter("description"):
         assert "<" not in (description.text or "")  # HTML by convention: escaped text only
+    items = {i.findtext("link", "").rsplit("/", 2)[-2]: i for i in rss.iter("item")}
+    code = items["payload-code-2020"].findtext("description", "")
+    assert f"Inline &lt;script&gt;{PWN}&lt;/script&gt; code." in code  # the code, as text
+    raw = items["payload-raw-2020"].findtext("description", "")
+    assert "tab link" in raw and PWN not in raw  # what the site drops, the feed drops
     atom = ET.parse(public / "feed.atom.xml").getroot()
     summaries = list(atom.iter("{http://www.w3.org/2005/Atom}summary"))
     assert summaries and all(s.get("type") == "text" for s in summaries)
@@ -308,8 +319,7 @@ def test_snippet_lines_are_text() -> None:
 def test_site_config_never_lets_markdown_reach_files_or_raw_html() -> None:
     config = yaml.load((ROOT / "site" / "mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
     names = {
-        (next(iter(e)) if isinstance(e, dict) else e)
-        for e in config.get("markdown_extensions", [])
+        (next(iter(e)) if isinstance(e, dict) else e) for e in config.get("markdown_extensions", [])
     }
     plugins = {
         (next(iter(e)) if isinstance(e, dict) else e) for e in config.get("plugins", []) or []
@@ -326,7 +336,9 @@ def _site_markdown() -> markdown.Markdown:
         name = next(iter(entry)) if isinstance(entry, dict) else entry
         names.append(name)
         if isinstance(entry, dict):
-            configs[name] = {k: v == "true" if v in ("true", "false") else v for k, v in entry[name].items()}
+            configs[name] = {
+                k: v == "true" if v in ("true", "false") else v for k, v in entry[name].items()
+            }
     return markdown.Markdown(extensions=names, extension_configs=configs)
 
 
@@ -362,7 +374,9 @@ def test_bite_headings_stay_markdown_with_safe_anchors() -> None:
     assert "### Global\n" in page
     assert "## inside" not in page.replace("## inside a fence {#in}&#10;", "")
     html = _site_markdown().convert(page)
-    assert '<h2 class="wide" id="issues">Issues with <code>&lt;b onclick="x"&gt;</code> code' in html
+    assert (
+        '<h2 class="wide" id="issues">Issues with <code>&lt;b onclick="x"&gt;</code> code' in html
+    )
     assert 'id="__pwned"' not in html
 
 

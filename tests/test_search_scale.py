@@ -23,11 +23,19 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
+from matrixpipe import search
 from matrixpipe.build import run_build
 
-from browser import CHROMIUM, CHROMIUM_ARGS, ROOT, add_site, serve_dir
-
-pytestmark = pytest.mark.browser
+from browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    add_site,
+    axe_source,
+    describe,
+    serious_violations,
+    serve_dir,
+)
 
 LARGE = 2_000
 """Studies in the generated collection; 10,000 behave the same (site/pages/search.md)."""
@@ -35,7 +43,7 @@ BUDGET = 1_000_000
 """Bytes a reader may download, from opening the home page until the first search result."""
 KNOWN = "criminal-justice-treatment-partnership-australia-2005"
 HEADLINE = "Melding disparate objectives and cultures is key to criminal justice treatment"
-WORD = "melding"  # in the known study's headline, nowhere else
+WORD = "melding"  # in the known study's headline (and its cell's listing), in no generated one
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,9 @@ def _generate(n: int, out: Path) -> Path:
     return module.generate(n, out)
 
 
-def _build(repo: Path, search: str, out: Path | None = None) -> Path:
-    (repo / "matrixpipe.yml").write_text(f"site:\n  search: {search}\n", encoding="utf-8")
+def _build(repo: Path, engine: str, out: Path | None = None) -> Path:
+    """`matrixpipe build` with `site: {search: <engine>}`; MkDocs must not warn (strict)."""
+    (repo / "matrixpipe.yml").write_text(f"site:\n  search: {engine}\n", encoding="utf-8")
     assert run_build(repo, out, drafts=False, color="never") == 0
     return out or repo / "public"
 
@@ -176,6 +185,7 @@ def _search(page: Page, base_url: str, engine: str) -> tuple[int, str]:
     return spent, report
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("engine", list(ENGINES))
 def test_search_finds_a_study_by_a_headline_word_and_opens_it(
     page: Page, request: pytest.FixtureRequest, engine: str
@@ -194,6 +204,7 @@ def test_search_finds_a_study_by_a_headline_word_and_opens_it(
     page.wait_for_load_state("networkidle")
 
 
+@pytest.mark.browser
 def test_pagefind_loads_no_index_until_the_reader_types(
     page: Page, pagefind_site: Path, pagefind_url: str
 ) -> None:
@@ -207,9 +218,24 @@ def test_pagefind_loads_no_index_until_the_reader_types(
     assert not [url for url in fetched if "/pagefind/index/" in url or "fragment" in url]
     # Nor does the page fetch the sitemap (Material does for every link[rel=alternate]).
     assert not [url for url in fetched if "search_index.json" in url or "sitemap" in url]
-    assert not (pagefind_site / "search").exists()  # Material's index is not built at all
+    assert not (pagefind_site / "search" / "search_index.json").exists()  # nor built at all
 
 
+@pytest.mark.browser
+def test_pagefind_search_box_is_labelled_and_accessible(page: Page, pagefind_url: str) -> None:
+    page.goto(pagefind_url)
+    box = page.get_by_role("textbox", name="Search")  # the label, not just a placeholder
+    expect(box).to_have_id("mp-search-input")
+    box.click()
+    box.press_sequentially(WORD, delay=30)
+    expect(page.locator(ENGINES["pagefind"].result).first).to_be_visible()
+
+    violations = serious_violations(page, axe_source())
+
+    assert violations == [], describe(violations)
+
+
+@pytest.mark.browser
 def test_pagefind_indexes_the_study_content_only(page: Page, pagefind_url: str) -> None:
     """Headline, organisation, summary and the cell note are indexed; header, nav, footer and
     the action buttons are not."""
@@ -248,6 +274,7 @@ def test_pagefind_indexes_the_study_content_only(page: Page, pagefind_url: str) 
         assert chrome not in content
 
 
+@pytest.mark.browser
 def test_material_would_ship_its_whole_index(large: Path, pagefind_site: Path) -> None:
     """Why Pagefind: Material's index of the same 2,000 studies, which every reader downloads
     before a first result (measured: 9.1 MB; Pagefind needs about 0.7 MB in all)."""
@@ -258,3 +285,47 @@ def test_material_would_ship_its_whole_index(large: Path, pagefind_site: Path) -
     print(f"\nMaterial's search index at {LARGE} studies: {size:,} bytes")
     assert size > BUDGET
     assert not (public / "pagefind").exists()
+
+
+# -- the build step, without a browser -------------------------------------------------------
+
+
+def test_material_config_is_left_alone(tmp_path: Path) -> None:
+    config = add_site(tmp_path) / "site" / "mkdocs.yml"
+
+    assert search.mkdocs_overrides("material", config) == {}
+
+
+def test_pagefind_drops_only_the_search_plugin_and_tells_the_theme(tmp_path: Path) -> None:
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(
+        "site_name: x\nplugins:\n  - search:\n      lang: en\n  - tags\n"
+        "extra:\n  generator: false\n",
+        encoding="utf-8",
+    )
+
+    overrides = search.mkdocs_overrides("pagefind", config)
+
+    assert overrides == {
+        "plugins": ["tags"],
+        "extra": {"generator": False, "matrixpipe_search": "pagefind"},
+    }
+
+
+def test_a_failed_index_leaves_the_last_good_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "collection"
+    shutil.copytree(ROOT / "entries", repo / "entries")
+    public = _build(add_site(repo), "material")
+    before = sorted(p.relative_to(public) for p in public.rglob("*"))
+    monkeypatch.setattr(search, "run_pagefind", lambda site: ["pagefind failed (exit 1): boom"])
+
+    (repo / "matrixpipe.yml").write_text("site:\n  search: pagefind\n", encoding="utf-8")
+    assert run_build(repo, None, drafts=False, color="never") == 1
+
+    assert "pagefind failed (exit 1): boom" in capsys.readouterr().out
+    assert sorted(p.relative_to(public) for p in public.rglob("*")) == before
+    assert (public / "search" / "search_index.json").is_file()
+    assert not (public / "pagefind").exists()
+    assert not [p for p in tmp_path.rglob(".public.new-*")]  # the half-built site is gone

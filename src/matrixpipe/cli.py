@@ -282,8 +282,11 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
         matrixpipe fmt --check
     """
     from matrixpipe.fmt import run_fmt
+    from matrixpipe.interrupt import terminate_as_exit
 
-    sys.exit(run_fmt(list(paths), check_only))
+    with terminate_as_exit():  # a SIGTERM mid-write still removes the temporary file
+        code = run_fmt(list(paths), check_only)
+    sys.exit(code)
 
 
 _DRAFTS = click.option(

@@ -23,12 +23,15 @@ class SiteConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = "Evidence matrices"
-    url: str = "https://example.org/"
+    title: str = Field(
+        default="Evidence matrices", min_length=1, max_length=120, pattern=r"^[^<>&\"\x00-\x1f]+$"
+    )
+    """The site's name; plain text, as themes print it into pages unescaped."""
+    url: str = Field(default="https://example.org/", pattern=r"^https?://[^\s<>\"']+$")
     """Where the site is published; used in feeds and canonical links."""
-    repo: str = "matrixpipe/matrixpipe"
+    repo: str = Field(default="matrixpipe/matrixpipe", pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     """The GitHub repository as owner/name, for 'edit' and 'comment' links."""
-    branch: str = "main"
+    branch: str = Field(default="main", pattern=r"^[A-Za-z0-9_./-]+$")
     editor_email: str | None = None
     search: Literal["material", "pagefind"] = "material"
     """Material's built-in search, or Pagefind for large collections."""

@@ -16,7 +16,7 @@ from matrixpipe.markdown_links import without_code
 INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?=[\s/>])[^<>\n]{0,2000}>|<!--|<\?|<!\[CDATA\[")
 _ATTR_LIST = re.compile(r"\{:?[ \t]*([^{}\n]{0,2000})\}")
-_SAFE_ATTR = re.compile(r"^(?:[#.][A-Za-z0-9_-]+|[ \t])*$")
+_SAFE_ATTR = re.compile(r"^(?:#[A-Za-z][A-Za-z0-9_-]*|\.[A-Za-z0-9_-]+|[ \t])*$")
 _STRIP = re.compile(r"[\x00-\x20\x7f]+")
 MAX_LINKS = 200
 
@@ -44,7 +44,10 @@ def unsafe_attributes(text: str) -> list[Spot]:
     """Attribute lists (`{...}`) that set anything besides ids and classes."""
     spots = []
     for m in _ATTR_LIST.finditer(without_code(text)):
-        if "=" in m.group(1) and not _SAFE_ATTR.match(m.group(1)):
+        # Only `#id` (starting with a letter, so it cannot shadow a script global such as
+        # `window.__config`) and `.class` tokens are allowed.
+        body = m.group(1)
+        if ("=" in body or "#" in body) and not _SAFE_ATTR.match(body):
             spots.append(Spot(m.start(), m.group()[:40]))
     return spots
 

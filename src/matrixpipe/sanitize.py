@@ -50,7 +50,43 @@ EXTENSIONS = [
 _CONFIGS = {"tables": {"use_align_attribute": True}}  # `align`, not a `style` attribute
 
 TAGS = frozenset(
-    ["a", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img", "li", "ol", "p", "pre", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"]
+    [
+        "a",
+        "blockquote",
+        "br",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
 )
 """The tags Python-Markdown and the extensions above produce; any other tag is dropped (its text
 kept, escaped), and `script`, `style` and the like with their content."""
@@ -74,9 +110,7 @@ globals (`__md_scope`, `__config`) or look like a generated one."""
 _SAFE_CLASS = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,79}")
 # What the link pass writes: `#a`, `../../studies/x/`, `../D5/#a`, `/studies/x/`. Never `//host`.
 _SEGMENT = r"[A-Za-z0-9_.~-]+/"
-_RELATIVE = re.compile(
-    rf"(?:(?:\.\.?/)+(?:{_SEGMENT})*|/?(?:{_SEGMENT})+)?(?:#[A-Za-z0-9_-]*)?"
-)
+_RELATIVE = re.compile(rf"(?:(?:\.\.?/)+(?:{_SEGMENT})*|/?(?:{_SEGMENT})+)?(?:#[A-Za-z0-9_-]*)?")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -110,7 +144,11 @@ _CLEANER = nh3.Cleaner(
 def external(target: str) -> bool:
     """An http(s) or mailto address, written plainly (no entities or tricks before the colon)."""
     scheme = link_scheme(target)
-    return scheme in SCHEMES and target.lower().startswith(f"{scheme}:") and len(target) > len(scheme) + 1
+    return (
+        scheme in SCHEMES
+        and target.lower().startswith(f"{scheme}:")
+        and len(target) > len(scheme) + 1
+    )
 
 
 class _Guard(Treeprocessor):
@@ -130,7 +168,9 @@ class _Guard(Treeprocessor):
             _unwrap(parent, child, replacement)
 
     def _attributes(self, node: etree.Element) -> None:
-        allowed = _ATTRIBUTES["*"] | _ATTRIBUTES.get(node.tag, set()) | set(_VALUES.get(node.tag, {}))
+        allowed = (
+            _ATTRIBUTES["*"] | _ATTRIBUTES.get(node.tag, set()) | set(_VALUES.get(node.tag, {}))
+        )
         for name in list(node.attrib):
             if name not in allowed or name == "rel":
                 del node.attrib[name]
@@ -202,7 +242,9 @@ class _Converter:
 
     def __init__(self) -> None:
         self.guard = _GuardExtension()
-        self.md = markdown.Markdown(extensions=[*EXTENSIONS, self.guard], extension_configs=_CONFIGS)
+        self.md = markdown.Markdown(
+            extensions=[*EXTENSIONS, self.guard], extension_configs=_CONFIGS
+        )
 
     def convert(self, text: str, resolve: Resolve) -> str:
         assert self.guard.guard is not None
@@ -256,26 +298,25 @@ def contributor_html(text: str, resolve: Resolve) -> str:
     return _CLEANER.clean(_converter().convert(_autolinks(text), resolve)).strip("\n")
 
 
-def sanitise_html(html: str) -> str:
-    """HTML from anywhere, cut down to the same allow-list as contributor HTML."""
-    return _CLEANER.clean(html)
-
-
 class _Text(HTMLParser):
+    _INLINE = frozenset({"a", "code", "em", "strong", "del", "sub", "sup", "span", "img"})
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
 
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self._INLINE:
+            self.parts.append(" ")
+        if tag == "img":
+            self.parts.append(dict(attrs).get("alt") or "")
+
     def handle_data(self, data: str) -> None:
         self.parts.append(data)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("a", "code", "em", "strong", "del", "sub", "sup", "span"):
-            self.parts.append(" ")
-
 
 def html_text(html: str) -> str:
-    """The text a reader sees in sanitised HTML, whitespace collapsed."""
+    """The text a reader sees in sanitised HTML (an image by its alt text), whitespace collapsed."""
     parser = _Text()
     parser.feed(html)
     parser.close()

@@ -147,9 +147,7 @@ def _listing(
     headline, source, note, see also, discussion."""
     study, placement = item.study, item.placement
     link = ctx.href(path, ctx.study_path(study.id))
-    status = (
-        "" if study.status == "published" else f' <em class="mp-status">({study.status})</em>'
-    )
+    status = "" if study.status == "published" else f' <em class="mp-status">({study.status})</em>'
     head = (
         f"<p>{badges(list(placement.categories))} "
         f'<a href="{attr(link)}" id="{listing_anchor(study.id)}" class="mp-headline">'
@@ -157,7 +155,9 @@ def _listing(
     )
     note = contributor_html(placement.note, resolve)
     body = f'<div class="mp-note">{one_line(note)}</div>' if note else ""
-    refs = " ".join(x for x in (related_html(ctx, study, path), _discussion(placement, headings)) if x)
+    refs = " ".join(
+        x for x in (related_html(ctx, study, path), _discussion(placement, headings)) if x
+    )
     tail = f'<p class="mp-refs">{refs}</p>' if refs else ""
     return f"<li>{head}{body}{tail}</li>"
 

@@ -3,6 +3,10 @@
 Dates come from Git history (one walk for all entries). An entry that was never committed has no
 date and is left out of the feeds: a feed item stands for a change that happened in the
 collection's history, and file modification times change with every checkout.
+
+Summaries are plain text, made by the same sanitising converter as the site (so raw HTML, which
+the site drops, is not in them either): an Atom summary says `type="text"`, and an RSS
+description, which readers render as HTML, holds the text escaped.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 
 from matrixpipe.history import EntryDates
 from matrixpipe.render.context import RenderContext
-from matrixpipe.render.markdown import plain_text
+from matrixpipe.render.markdown import shorten
 from matrixpipe.render.parts import long_date
+from matrixpipe.sanitize import contributor_html, html_text
 
 ATOM = "http://www.w3.org/2005/Atom"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -33,7 +39,14 @@ class FeedItem:
     url: str
     published: datetime
     updated: datetime
-    summary: str
+    lead: str
+    """Plain text: when it was added or changed (and, for a bite, what it is)."""
+    markdown: str = ""
+    """The contributor's summary, made plain text only for the items a feed shows."""
+
+    @property
+    def summary(self) -> str:
+        return self.lead + (summary_text(self.markdown) if self.markdown else "")
 
 
 @dataclass(frozen=True)
@@ -93,9 +106,15 @@ def _study_item(ctx: RenderContext, study_id: str) -> FeedItem | None:
     if dates is None:
         return None
     study = ctx.collection.studies[study_id]
-    summary = _when(dates) + plain_text(study.summary, 400)
     url = ctx.url(ctx.study_path(study_id))
-    return FeedItem(study.title, url, dates.added, dates.updated, summary)
+    return FeedItem(study.title, url, dates.added, dates.updated, _when(dates), study.summary)
+
+
+@lru_cache(maxsize=4096)
+def summary_text(markdown: str, limit: int = 400) -> str:
+    """What a reader sees of a summary on the site, as plain text: the same sanitising
+    converter, its links reduced to their text, then shortened."""
+    return shorten(html_text(contributor_html(markdown, lambda target: None)), limit)
 
 
 def _when(dates: EntryDates) -> str:

@@ -21,7 +21,7 @@ from matrixpipe.sanitize import SAFE_ID, Resolve, contributor_html
 # Python-Markdown's backslash-escapable characters that can change meaning mid-line, plus `|`
 # (tables). `<`, `>` and `&` become entities instead, so no text can turn into raw HTML.
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|])")
-_TITLE_TAIL = re.compile(r"(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'))?[ \t]*\)")
+
 
 def escape(text: str) -> str:
     """Plain text (a title, an organisation) as Markdown that renders exactly as written."""
@@ -46,8 +46,13 @@ _MARKS = re.compile(r"[*_`#>]|\{[^}\n]*\}")
 
 
 def plain_text(markdown: str, limit: int = 0) -> str:
-    """Rough plain text of a Markdown fragment, for page descriptions and feed summaries."""
-    text = " ".join(_MARKS.sub("", _LINK_TEXT.sub(r"\1", markdown)).split())
+    """Rough plain text of a Markdown fragment, for page descriptions (escaped as they are
+    placed: see `parts.front_matter`)."""
+    return shorten(" ".join(_MARKS.sub("", _LINK_TEXT.sub(r"\1", markdown)).split()), limit)
+
+
+def shorten(text: str, limit: int = 0) -> str:
+    """`text` cut at a word to at most `limit` characters (0: no limit), marked with '…'."""
     if limit and len(text) > limit:
         text = text[: limit - 1].rsplit(" ", 1)[0] + "…"
     return text
@@ -117,7 +122,8 @@ def bite_markdown(bite: str, resolve: Resolve) -> str:
 
 
 def heading(level: int, written: str, resolve: Resolve) -> str:
-    """One bite heading as Markdown: sanitised text, and only a safe id and classes kept."""
+    """One bite heading as Markdown: sanitised text (code spans stay code; links, emphasis and
+    anything else become their text), and only a safe id and classes kept."""
     attrs = _HEADING_ATTRS.search(written)
     tokens = attrs.group("attrs").split() if attrs else []
     text = written[: attrs.start()] if attrs else written

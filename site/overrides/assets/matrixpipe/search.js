@@ -23,12 +23,16 @@
     translations: { placeholder: placeholder }
   });
 
-  /* Pagefind's input has only a placeholder and a title: give it a label of its own. */
+  /* Pagefind's input has only a placeholder and a title: give it the label of
+     partials/pagefind.html instead. Without the title, Material's tooltips (content.tooltips)
+     leave it alone; they would insert a "Search" tooltip into the header on focus. */
   var input = box.querySelector("input.pagefind-ui__search-input");
-  var label = document.querySelector('label[for="mp-search-input"]');
   if (input) {
     input.id = "mp-search-input";
     input.setAttribute("autocomplete", "off");
-    if (!label) input.setAttribute("aria-label", placeholder);
+    input.removeAttribute("title");
+    if (!document.querySelector('label[for="mp-search-input"]')) {
+      input.setAttribute("aria-label", placeholder);
+    }
   }
 })();

@@ -12,7 +12,7 @@
   function announce(button, message) {
     if (!status) {
       status = document.createElement("span");
-      status.className = "md-visually-hidden";
+      status.className = "mp-visually-hidden";
       status.setAttribute("role", "status");
       document.body.appendChild(status);
     }
