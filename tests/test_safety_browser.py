@@ -2,7 +2,7 @@
 
 Two sites are built from the bundled collection seeded with the payloads of test_safety_render:
 one with the default rules (only what the check lets through as text: code spans and blocks,
-entities, a title-injection hover note, a snippet line, an unclosed fence, `{#__pwned}`, a title
+entities, a title-injection hover note, a snippet line, an unclosed fence, a title
 that closes `<title>`), one with raw-html, forbidden-link and unsafe-attribute lowered to
 warnings (raw `<script>`, `onerror`, `javascript:` links, `{onclick=…}`). Every page is opened;
 no dialog may open, no console error occur, `window.__pwned` must stay undefined even after

@@ -51,7 +51,6 @@ TEXT_STUDIES: dict[str, dict[str, Any]] = {
         "key_points": [
             f'Hover [this](https://example.org "\\" onmouseover=\\"{PWN}") link',
             '--8<-- ".git/config"',
-            "Clobber the global\n{: #__pwned }",
         ],
         "note": "A note with an unclosed fence:\n\n```\n## swallowed?\n",
     },
@@ -83,6 +82,9 @@ RAW_STUDIES: dict[str, dict[str, Any]] = {
             "[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
             f'[attr](https://example.org){{onclick="{PWN}" style="display:none"}}',
             f'![img](https://example.org/x.png){{onerror="{PWN}"}}',
+            # The check refuses ids that could shadow a script global (MP408); lowered, the
+            # renderer drops them all the same.
+            "Clobber the global\n{: #__pwned }",
         ],
         "note": "A comment that never closes <!-- and would swallow the rest",
     },
@@ -214,7 +216,9 @@ def test_payloads_show_as_text_and_fragments_stay_apart(lowered_site: Path) -> N
     assert f"&lt;img src=x onerror={PWN}&gt;" in study
     assert '--8&lt;-- ".git/config"' in study or "--8&lt;-- &quot;.git/config&quot;" in study
     assert "repositoryformatversion" not in study  # the snippet was not inlined
-    assert 'id="__pwned"' not in study  # a contributor id may not shadow a global
+    raw = (public / "studies" / "payload-raw-2020" / "index.html").read_text(encoding="utf-8")
+    assert "Clobber the global" in raw
+    assert 'id="__pwned"' not in raw  # a contributor id may not shadow a global
     assert re.search(r'<a href="https://example.org" [^>]*title="[^"<>]*onmouseover=', study)
 
     cell = (public / "alcohol" / "E5" / "index.html").read_text(encoding="utf-8")

@@ -238,7 +238,7 @@ _SAFETY_MESSAGES = {
         "write Markdown instead: [text](https://…), **bold**, ![alt](https://…)",
     ),
     "MP408": lambda t: (
-        f"attribute lists may set only ids and classes: '{t}'",
+        f"attribute lists may set only ids (starting with a letter) and classes: '{t}'",
         "keep `{#anchor}` or `{.class}`; remove other attributes",
     ),
 }

@@ -18,7 +18,9 @@ JSON_VERSION = 1
 _NO_SOURCE = {"MP104", "MP404", "MP410"}  # not text, too large, or not a file: nothing to show
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 # C0/C1 controls, and the invisible and bidirectional controls behind "Trojan Source".
-_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c\u2028\u2029]")
+_UNSAFE = re.compile(
+    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c\u2028\u2029]"
+)
 
 
 def printable(text: str) -> str:

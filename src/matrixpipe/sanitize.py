@@ -285,6 +285,9 @@ def _autolinks(text: str) -> str:
     return "".join(out)
 
 
+_PLACEHOLDER = re.compile(r"\x02?klzzwxh:\d+\x03?|[\x02\x03]")
+
+
 def contributor_html(text: str, resolve: Resolve) -> str:
     """Sanitised HTML of one contributor Markdown fragment; blank text gives "".
 
@@ -295,7 +298,11 @@ def contributor_html(text: str, resolve: Resolve) -> str:
     text = _CONTROLS.sub("", text)
     if not text.strip():
         return ""
-    return _CLEANER.clean(_converter().convert(_autolinks(text), resolve)).strip("\n")
+    converted = _converter().convert(_autolinks(text), resolve)
+    # Python-Markdown sets raw HTML aside behind placeholders; emphasis next to one can split
+    # it so that it is never put back. Raw HTML is never wanted here, so drop any remnant.
+    converted = _PLACEHOLDER.sub("", converted)
+    return _CLEANER.clean(converted).strip("\n")
 
 
 class _Text(HTMLParser):
