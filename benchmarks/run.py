@@ -97,6 +97,7 @@ def run(n: int, workdir: Path) -> list[Row]:
     repo.git.add("--all")
     repo.index.commit("corpus")
     shutil.copytree(ROOT / "schema", corpus / "schema")
+    shutil.copytree(ROOT / "site", corpus / "site", ignore=shutil.ignore_patterns("docs", "public"))
     studies = sorted(str(p) for p in (corpus / "entries" / "studies").iterdir())
     rows = [measure("raw read of every file (the floor)", [sys.executable, "-c", FLOOR,
                                                           str(corpus)], corpus)]

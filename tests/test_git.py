@@ -187,3 +187,55 @@ def test_history_dates_follow_renames(git_collection: git.Repo) -> None:
     after = read_history(root).dates["entries/studies/probation-2009.yaml"]
     assert after.added == first.added
     assert after.updated >= first.updated
+
+
+def test_a_whole_pull_request(git_collection: git.Repo, run_cli: RunCli) -> None:
+    """A contributor adds a study with a typo in a cell link; CI annotates it; the fix passes."""
+    root = _branch(git_collection, "add-court-study")
+    study = root / "entries/studies/court-ordered-treatment-2015.yaml"
+    text = (
+        "id: court-ordered-treatment-2015\n"
+        "title: Court-ordered treatment in Scotland\n"
+        "status: published\n"
+        "source:\n"
+        "  organisation: Scottish Government\n"
+        "  year: 2015\n"
+        "placements:\n"
+        "  - cell: alcohol/E5\n"
+        "    categories: [key]\n"
+        "    note: Compare [the probation study](study:probation-alcohol-offenders-2009) and\n"
+        "      the bite of [cell D5](cell:alcohol/D55).\n"
+    )
+    study.write_text(text)
+    commit_all(git_collection, "Add a study of court-ordered treatment")
+
+    annotated = run_cli(["check", root, "--base", "main", "--format", "github"])
+    assert annotated.exit_code == 1
+    assert annotated.output.startswith(
+        "::error file=entries/studies/court-ordered-treatment-2015.yaml,line=11,col=29,"
+        "title=MP301 unknown-cell::there is no cell 'alcohol/D55'"
+    )
+
+    study.write_text(text.replace("cell:alcohol/D55", "cell:alcohol/D5"))
+    commit_all(git_collection, "Fix the cell link")
+    assert run_cli(["check", root, "--base", "main"]).exit_code == 0
+    summary = run_cli(["summary", root, "--base", "main"]).output
+    assert "- `court-ordered-treatment-2015`: Court-ordered treatment in Scotland (2015)" in summary
+    assert "| alcohol/E5 | 18 (8K 3R 8G) | 19 (9K 3R 8G) |" in summary
+
+
+def test_a_file_name_with_a_newline_cannot_escape_the_check(
+    git_collection: git.Repo, run_cli: RunCli
+) -> None:
+    """Git paths are read NUL-separated, so the whole odd name is judged as changed."""
+    root = _branch(git_collection, "odd-name")
+    (root / "entries/studies/evil\nname.yaml").write_text("id: evil\n")
+    commit_all(git_collection, "An odd file name")
+    result = run_cli(["check", root, "--base", "main", "--format", "json"])
+    assert result.exit_code == 1
+    found = json.loads(result.output)["diagnostics"]
+    assert [(d["code"], d["path"], d["baseline"]) for d in found] == [
+        ("MP411", "entries/studies/evil\nname.yaml", False)
+    ]
+    text = run_cli(["check", root, "--base", "main"]).output
+    assert "entries/studies/evil\\u000aname.yaml:1:1: MP411" in text  # escaped, on one line

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from test_safety_render import PWN, hostile_collection
 
 from matrixpipe.build import run_build
 
-from browser import CHROMIUM, CHROMIUM_ARGS, serve_dir
+from browser import serve_dir
 
 pytestmark = pytest.mark.browser
 
@@ -64,14 +64,6 @@ def raw_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     public = _built(tmp_path_factory.mktemp("raw") / "collection", lowered=True)
     with serve_dir(public) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -21,14 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
+from playwright.sync_api import Page, Response, expect
 
 from matrixpipe import search
 from matrixpipe.build import run_build
 
 from browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     add_site,
     axe_source,
@@ -115,27 +113,6 @@ def pagefind_url(pagefind_site: Path) -> Iterator[str]:
 def material_url(material_site: Path) -> Iterator[str]:
     with serve_dir(material_site) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page (empty cache) that fails the test on any console error."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    yield tab
-    context.close()
-    assert errors == [], "\n".join(errors)
 
 
 class Downloads:

@@ -13,15 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from matrixpipe.build import run_build
 from matrixpipe.check import check
 from matrixpipe.resolve import Listing
 
 from browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ROOT,
     add_site,
     axe_source,
@@ -69,27 +67,6 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def base_url(repo: Path) -> Iterator[str]:
     with serve_dir(repo / "public") as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page that collects console errors and uncaught exceptions; none may occur."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
-    tab.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    yield tab
-    context.close()
-    assert errors == [], "\n".join(errors)
 
 
 def _e5_listings(repo: Path) -> list[Listing]:

@@ -14,7 +14,7 @@ import git
 
 from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.errors import RepoError
-from matrixpipe.history import _prefix, open_repo, require_full_history
+from matrixpipe.history import _prefix, name_status, open_repo, require_full_history
 from matrixpipe.load import entry_ref
 from matrixpipe.rules import RULES
 
@@ -49,17 +49,8 @@ def read_change(repo: Path, ref: str) -> Change:
     scope = f"{prefix}entries"
     diff = repository.git.diff("-z", "-M", "--name-status", base, "--", scope)
     change = Change(base)
-    tokens = diff.split("\0")
-    i = 0
-    while i < len(tokens) and tokens[i]:
-        status = tokens[i]
-        if status[0] in "RC":
-            old, new = tokens[i + 1], tokens[i + 2]
-            i += 3
-        else:
-            old = new = tokens[i + 1]
-            i += 2
-        _record(change, status[0], old[len(prefix) :], new[len(prefix) :])
+    for status, old, new in name_status(diff):
+        _record(change, status, old[len(prefix) :], new[len(prefix) :])
     untracked = repository.git.ls_files("-z", "--others", "--exclude-standard", "--", scope)
     change.changed.update(p[len(prefix) :] for p in untracked.split("\0") if p)
     return change

@@ -6,6 +6,7 @@ read NUL-separated (`-z`), so no file name can be cut short or hide from the wal
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +86,20 @@ def _tracked(repository: git.Repo, prefix: str) -> list[str]:
     return [p for p in out.split("\0") if p]
 
 
+def name_status(output: str) -> Iterator[tuple[str, str, str]]:
+    """(status letter, old path, new path) from `--name-status -z` output (renames: R, old, new)."""
+    tokens = output.split("\0")
+    i = 0
+    while i < len(tokens) and tokens[i]:
+        status = tokens[i]
+        if status[0] in "RC":
+            yield status[0], tokens[i + 1], tokens[i + 2]
+            i += 3
+        else:
+            yield status[0], tokens[i + 1], tokens[i + 1]
+            i += 2
+
+
 def _walk(log: str, prefix: str, existing: set[str]) -> History:
     """Newest commit first: follow each current path back through its renames."""
     current: dict[str, str] = {}  # a path as it was then → the path it has now
@@ -94,22 +109,13 @@ def _walk(log: str, prefix: str, existing: set[str]) -> History:
     for record in log.split(_RECORD)[1:]:
         header, _, body = record.partition("\0")
         when = datetime.fromtimestamp(int(header.split(_FIELD)[1]), tz=UTC)
-        tokens = body.lstrip("\n").split("\0")
-        i = 0
-        while i < len(tokens) and tokens[i]:
-            status = tokens[i]
-            if status[0] in "RC":
-                old, new = tokens[i + 1], tokens[i + 2]
-                i += 3
-            else:
-                old = new = tokens[i + 1]
-                i += 2
+        for status, old, new in name_status(body.lstrip("\n")):
             now = current.get(new, new)
-            if status[0] == "D":
+            if status == "D":
                 continue
             updated.setdefault(now, when)
             added[now] = when
-            if status[0] == "R":
+            if status == "R":
                 current[old] = now
                 renames.append((old, now))
     dates = {

@@ -7,6 +7,7 @@ turns into the site: no logic lives in MkDocs plugins.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,20 +44,25 @@ class Rendered:
 
 
 def render_pages(ctx: RenderContext) -> dict[str, str]:
-    """Every generated file, as docs path → text. Linear in the size of the collection."""
+    """Every generated file, as docs path → text (for tests; `render` streams them)."""
+    return dict(iter_pages(ctx))
+
+
+def iter_pages(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+    """Every generated file as (docs path, text), one at a time: linear in time, and the whole
+    site is never held in memory at once."""
     c = ctx.collection
-    files = {"index.md": render_home(ctx, latest_changes(ctx))}
+    yield "index.md", render_home(ctx, latest_changes(ctx))
     for matrix in c.matrices.values():
-        files[ctx.matrix_path(matrix.id)] = render_matrix(ctx, matrix)
+        yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
     for page in c.cells.values():
-        files[ctx.cell_path(page.key)] = render_cell(ctx, page)
+        yield ctx.cell_path(page.key), render_cell(ctx, page)
     for study in ctx.studies():
-        files[ctx.study_path(study.id)] = render_study(ctx, study)
-    files.update(render_indexes(ctx))
-    files.update(render_feeds(ctx))
-    files.update(render_redirects(ctx))
-    files.update(headless_files(ctx))
-    return files
+        yield ctx.study_path(study.id), render_study(ctx, study)
+    yield from render_indexes(ctx).items()
+    yield from render_feeds(ctx).items()
+    yield from render_redirects(ctx).items()
+    yield from headless_files(ctx).items()
 
 
 def headless_files(ctx: RenderContext) -> dict[str, str]:
@@ -84,6 +90,6 @@ def render(
         drafts=drafts,
         history=history if history is not None else read_history(repo),
     )
-    tree = merge(render_pages(ctx), hand_written(site / "pages"))
     docs = site / "docs"
-    return Rendered(docs, len(tree), sync(tree, docs))
+    files, changed = sync(merge(iter_pages(ctx), hand_written(site / "pages")), docs)
+    return Rendered(docs, files, changed)

@@ -8,6 +8,7 @@ MkDocs' watcher then rebuilds only when something really changed.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from matrixpipe.errors import MatrixpipeError
@@ -36,23 +37,26 @@ def hand_written(pages: Path) -> dict[str, bytes]:
     }
 
 
-def merge(generated: dict[str, str], pages: dict[str, bytes]) -> dict[str, bytes]:
-    """Generated and hand-written files in one tree; a clash is an error, not a silent pick."""
-    clashes = sorted(set(generated) & set(pages))
-    if clashes:
-        raise SiteError(
-            f"site/pages/{clashes[0]} has the path of a generated page; rename or remove it"
-        )
-    tree = {path: text.encode("utf-8") for path, text in generated.items()}
-    tree.update(pages)
-    return tree
+def merge(
+    generated: Iterable[tuple[str, str]], pages: dict[str, bytes]
+) -> Iterator[tuple[str, bytes]]:
+    """Generated and hand-written files as one stream; a clash is an error, not a silent pick."""
+    for path, text in generated:
+        if path in pages:
+            raise SiteError(
+                f"site/pages/{path} has the path of a generated page; rename or remove it"
+            )
+        yield path, text.encode("utf-8")
+    yield from pages.items()
 
 
-def sync(tree: dict[str, bytes], docs: Path) -> int:
-    """Make `docs` hold exactly `tree`; returns how many files were written or removed."""
+def sync(files: Iterable[tuple[str, bytes]], docs: Path) -> tuple[int, int]:
+    """Make `docs` hold exactly `files`, writing each as it comes; (files, written or removed)."""
     docs.mkdir(parents=True, exist_ok=True)
     changed = 0
-    for rel, data in tree.items():
+    tree: set[str] = set()
+    for rel, data in files:
+        tree.add(rel)
         path = docs / rel
         if path.is_file() and path.read_bytes() == data:
             continue
@@ -65,7 +69,7 @@ def sync(tree: dict[str, bytes], docs: Path) -> int:
             changed += 1
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
-    return changed
+    return len(tree), changed
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
