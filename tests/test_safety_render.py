@@ -35,7 +35,10 @@ from browser import ROOT, add_site
 
 PWN = "window.__pwned=1"
 E5 = "entries/cells/alcohol/E5.md"
-LOWERED = "rules:\n  raw-html: warning\n  forbidden-link: warning\n  unsafe-attribute: warning\n"
+LOWERED = (
+    "rules:\n  raw-html: warning\n  forbidden-link: warning\n  unsafe-attribute: warning\n"
+    "  include-directive: warning\n"
+)
 
 # --- the hostile collections --------------------------------------------------------------
 
@@ -50,7 +53,6 @@ TEXT_STUDIES: dict[str, dict[str, Any]] = {
         ),
         "key_points": [
             f'Hover [this](https://example.org "\\" onmouseover=\\"{PWN}") link',
-            '--8<-- ".git/config"',
         ],
         "note": "A note with an unclosed fence:\n\n```\n## swallowed?\n",
     },
@@ -85,6 +87,8 @@ RAW_STUDIES: dict[str, dict[str, Any]] = {
             # The check refuses ids that could shadow a script global (MP408); lowered, the
             # renderer drops them all the same.
             "Clobber the global\n{: #__pwned }",
+            # Refused by the check (MP412); lowered, the renderer prints it as text.
+            '--8<-- ".git/config"',
         ],
         "note": "A comment that never closes <!-- and would swallow the rest",
     },
@@ -214,10 +218,10 @@ def test_payloads_show_as_text_and_fragments_stay_apart(lowered_site: Path) -> N
     assert f"<code>&lt;script&gt;{PWN}&lt;/script&gt;</code>" in study
     assert "javascript:alert(1) text" in study
     assert f"&lt;img src=x onerror={PWN}&gt;" in study
-    assert '--8&lt;-- ".git/config"' in study or "--8&lt;-- &quot;.git/config&quot;" in study
-    assert "repositoryformatversion" not in study  # the snippet was not inlined
     raw = (public / "studies" / "payload-raw-2020" / "index.html").read_text(encoding="utf-8")
     assert "Clobber the global" in raw
+    assert '--8&lt;-- ".git/config"' in raw or "--8&lt;-- &quot;.git/config&quot;" in raw
+    assert "repositoryformatversion" not in raw  # the snippet was not inlined
     assert 'id="__pwned"' not in raw  # a contributor id may not shadow a global
     assert re.search(r'<a href="https://example.org" [^>]*title="[^"<>]*onmouseover=', study)
 

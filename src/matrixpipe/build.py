@@ -58,6 +58,7 @@ def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -
         return int(ExitCode.FINDINGS)
     done = render(repo, result, drafts=drafts)
     _say_rendered(repo, done)
+    result.release()
     target = (out if out is not None else repo / "public").resolve()
     warnings = build_atomic(repo, result, target)
     if warnings:

@@ -56,6 +56,12 @@ class Result:
             entries = validate_documents(load_entries(self.repo).documents).entries
         return assemble(entries)
 
+    def release(self) -> None:
+        """Drop the entries and the collection (the render is on disk): MkDocs needs the memory."""
+        self.__dict__.pop("collection", None)
+        self.entries = []
+        self.complete = False
+
 
 def check(
     repo: Path, base: str | None = None, online: bool = False, use_cache: bool = True

@@ -222,6 +222,7 @@ class _Extractor:
             spots.append((spot.offset, "MP406", safety.Spot(spot.offset, text[spot.offset])))
         spots += [(s.offset, "MP407", s) for s in safety.raw_html(text)]
         spots += [(s.offset, "MP408", s) for s in safety.unsafe_attributes(text)]
+        spots += [(s.offset, "MP412", s) for s in safety.includes(text)]
         placer = Placer(self.doc, loc)
         for _, code, spot in sorted(spots, key=lambda item: item[0]):  # placed in text order
             message, hint = _SAFETY_MESSAGES[code](spot.text)
@@ -229,6 +230,10 @@ class _Extractor:
 
 
 _SAFETY_MESSAGES = {
+    "MP412": lambda t: (
+        f"file includes are not supported: '{t}'",
+        "write the text out, or link to the document instead",
+    ),
     "MP406": lambda t: (
         f"invisible or bidirectional control character U+{ord(t):04X} in the text",
         "delete it: retype the words around it if you cannot see it",

@@ -16,6 +16,8 @@ CELL_CODE = r"^[A-E][1-5]$"
 CELL_REF = r"^[a-z0-9]+(-[a-z0-9]+)*/[A-E][1-5]$"
 URL = r"^https?://[^\s]+$"
 DOI = r"^10\.\d{4,9}/\S+$"
+ONE_LINE = r"^[^\r\n]+$"
+"""Titles are one line: a line break in one could forge lines in logs and CI annotations."""
 
 COLUMN_CODES = ("A", "B", "C", "D", "E")
 ROW_CODES = (1, 2, 3, 4, 5)
@@ -90,6 +92,7 @@ class Matrix(_Strict):
     title: str = Field(
         min_length=1,
         max_length=120,
+        pattern=ONE_LINE,
         description="The matrix's title as readers see it.",
         examples=["Alcohol Treatment Matrix"],
     )
@@ -338,6 +341,7 @@ class Study(_Strict):
     title: str = Field(
         min_length=1,
         max_length=300,
+        pattern=ONE_LINE,
         description="The headline readers see in the cell listing.",
         examples=["Probation struggling to cope with alcohol-misusing offenders"],
     )

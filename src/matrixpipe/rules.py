@@ -391,6 +391,15 @@ _RULES = [
         "entries/studies/My Study.yaml",
         "entries/studies/my-study.yaml",
     ),
+    Rule(
+        "MP412",
+        "include-directive",
+        _E,
+        "Markdown asks to include another file (`--8<--`).",
+        "Entries are published as written; an include could print a build machine's files.",
+        'note: --8<-- ".git/config"',
+        "note: See [the report](https://example.org/report).",
+    ),
     # --- MP5xx: Git integrity -------------------------------------------------------------
     Rule(
         "MP501",

@@ -35,6 +35,14 @@ def invisible(text: str) -> Spot | None:
     return Spot(m.start(), f"U+{ord(m.group()):04X}") if m else None
 
 
+_INCLUDE = re.compile(r"^[ \t]*;?-{1,2}8<-{1,2}", re.M)
+
+
+def includes(text: str) -> list[Spot]:
+    """pymdownx.snippets include lines (`--8<-- "file"`) written outside code."""
+    return [Spot(m.start(), m.group().strip()) for m in _INCLUDE.finditer(without_code(text))]
+
+
 def raw_html(text: str) -> list[Spot]:
     """HTML tags and comments written outside code."""
     return [Spot(m.start(), m.group()[:40]) for m in _TAG.finditer(without_code(text))]

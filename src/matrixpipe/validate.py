@@ -33,6 +33,7 @@ _PATTERNS = {
     models.CELL_REF: "a cell as `<matrix>/<CODE>`, like `alcohol/E5`",
     models.URL: "an address starting with http:// or https://",
     models.DOI: "a DOI such as `10.1000/xyz123`, without a https://doi.org/ prefix",
+    models.ONE_LINE: "a single line of text",
 }
 _TYPE_NAMES = {
     "int_type": "a whole number",
@@ -267,9 +268,17 @@ def _pattern_finding(
             f"{value!r} is not a cell",
             f"use `<matrix>/<CODE>` with a code among {VALID_CELLS}",
         )
+    hint = _PATTERN_HINTS.get(pattern, f"write {wanted}")
     return finding(
-        "MP201", doc.path, line, column, f"'{name}' must be {wanted}, not {value!r}", None
+        "MP201", doc.path, line, column, f"'{name}' must be {wanted}, not {value!r}", hint
     )
+
+
+_PATTERN_HINTS = {
+    models.ONE_LINE: "remove the line break: titles are shown, logged and annotated on one line",
+    models.URL: "write the full address, starting with https://",
+    models.DOI: "write the DOI alone, e.g. `10.1000/xyz123`",
+}
 
 
 def _slugify(value: str) -> str:
