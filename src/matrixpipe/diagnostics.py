@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import IntEnum
 
 
@@ -67,12 +67,6 @@ class Report:
 
     def exit_code(self, strict: bool = False) -> ExitCode:
         return ExitCode.FINDINGS if self.failing(strict) else ExitCode.OK
-
-    def mark_baseline(self, changed: set[str]) -> None:
-        """Mark findings in files outside `changed` as already present before the change."""
-        self.diagnostics = [
-            d if d.path in changed else replace(d, baseline=True) for d in self.diagnostics
-        ]
 
 
 def _order(d: Diagnostic) -> tuple[str, int, int, str, str]:

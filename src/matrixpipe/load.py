@@ -52,8 +52,6 @@ class Document:
     data: dict[str, Any] = field(default_factory=dict)
     body: str = ""
     """For a cell: the bite, the Markdown after the front matter."""
-    body_line: int = 0
-    """For a cell: the 0-based line where the bite starts in the file."""
     yaml_text: str = ""
     """The YAML part of the file (the whole file, or a cell's front matter)."""
     yaml_line: int = 0
@@ -376,7 +374,6 @@ def _split_front_matter(doc: Document) -> Diagnostic | None:
     doc.yaml_line = 1
     body_start = min(end.end() + 1, len(doc.text))
     doc.body = doc.text[body_start:]
-    doc.body_line = doc.text.count("\n", 0, body_start)
     return None
 
 
