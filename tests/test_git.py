@@ -19,6 +19,16 @@ def _branch(repo: git.Repo, name: str) -> Path:
     return Path(repo.working_tree_dir or "")
 
 
+def _rename_probation(root: Path) -> str:
+    """Rename the probation study's file and id, as a contributor would; returns the new id."""
+    new = "probation-alcohol-misusing-offenders-2009"
+    old_path = root / f"entries/studies/{PROBATION}.yaml"
+    text = old_path.read_text().replace(f"id: {PROBATION}", f"id: {new}")
+    old_path.unlink()
+    (root / f"entries/studies/{new}.yaml").write_text(text)
+    return new
+
+
 def _lines_with(path: Path, needle: str) -> list[int]:
     return [i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line]
 
@@ -47,11 +57,7 @@ def test_rename_with_updated_referrers_passes_and_becomes_a_redirect(
     git_collection: git.Repo, run_cli: RunCli
 ) -> None:
     root = _branch(git_collection, "rename-study")
-    new = "probation-alcohol-misusing-offenders-2009"
-    old_path = root / f"entries/studies/{PROBATION}.yaml"
-    text = old_path.read_text().replace(f"id: {PROBATION}", f"id: {new}")
-    old_path.unlink()
-    (root / f"entries/studies/{new}.yaml").write_text(text)
+    new = _rename_probation(root)
     bite = root / "entries/cells/alcohol/E5.md"
     bite.write_text(bite.read_text().replace(f"study:{PROBATION}", f"study:{new}"))
     commit_all(git_collection, "Rename the probation study")
@@ -66,11 +72,7 @@ def test_rename_without_updating_referrers_names_the_new_id(
     git_collection: git.Repo, run_cli: RunCli
 ) -> None:
     root = _branch(git_collection, "rename-only")
-    new = "probation-alcohol-misusing-offenders-2009"
-    old_path = root / f"entries/studies/{PROBATION}.yaml"
-    text = old_path.read_text().replace(f"id: {PROBATION}", f"id: {new}")
-    old_path.unlink()
-    (root / f"entries/studies/{new}.yaml").write_text(text)
+    new = _rename_probation(root)
     commit_all(git_collection, "Rename the probation study only")
 
     result = run_cli(["check", root, "--base", "main", "--format", "json"])
