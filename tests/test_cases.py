@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from matrixpipe.report import printable
 from matrixpipe.rules import RULES
 
 if TYPE_CHECKING:
@@ -139,9 +140,11 @@ def test_json_report(case: Path, run_cli: RunCli) -> None:
         assert d["severity"] in ("error", "warning", "info")
         assert d["line"] >= 1 and d["column"] >= 1
         assert not Path(d["path"]).is_absolute()
-    # The same findings, in the same order, as the text report of the same run.
+    # The same findings, in the same order, as the text report of the same run (which escapes
+    # control characters for the terminal; JSON keeps the exact path and message).
     as_text = [
-        (d["path"], d["line"], d["column"], d["code"], d["message"]) for d in payload["diagnostics"]
+        (printable(d["path"]), d["line"], d["column"], d["code"], printable(d["message"]))
+        for d in payload["diagnostics"]
     ]
     assert as_text == [
         (m["path"], int(m["line"]), int(m["column"]), m["code"], m["message"])
