@@ -466,3 +466,16 @@ def test_export_refuses_a_collection_with_errors(
     assert result.exit_code == 1
     assert "run `matrixpipe check`" in result.stderr
     assert not (tmp_path / "api").exists()
+
+
+def test_multi_study_files_are_single_study_files_joined() -> None:
+    """The downloads build cell and collection files from each study's file; the libraries'
+    own output for several studies must be exactly that join."""
+    from pathlib import Path as _Path
+
+    from matrixpipe.check import check
+    from matrixpipe.export.references import bibtex, ris
+
+    studies = list(check(_Path(__file__).resolve().parent.parent).collection.studies.values())
+    for write in (bibtex, ris):
+        assert write(studies) == "\n".join(write([s]) for s in studies), write.__name__

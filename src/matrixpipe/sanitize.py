@@ -298,11 +298,32 @@ def contributor_html(text: str, resolve: Resolve) -> str:
     text = _CONTROLS.sub("", text)
     if not text.strip():
         return ""
-    converted = _converter().convert(_autolinks(text), resolve)
+    # The same note shows on its cell page and its study page, and again in the API: the HTML
+    # depends only on the text and on what its study:/cell: links resolve to, so reuse it when
+    # those answers are the same.
+    for answers, html in _MEMO.get(text, ()):
+        if all(resolve(target) == url for target, url in answers):
+            return html
+    asked: list[tuple[str, str | None]] = []
+
+    def recording(target: str) -> str | None:
+        url = resolve(target)
+        asked.append((target, url))
+        return url
+
+    converted = _converter().convert(_autolinks(text), recording)
     # Python-Markdown sets raw HTML aside behind placeholders; emphasis next to one can split
     # it so that it is never put back. Raw HTML is never wanted here, so drop any remnant.
     converted = _PLACEHOLDER.sub("", converted)
-    return _CLEANER.clean(converted).strip("\n")
+    html = _CLEANER.clean(converted).strip("\n")
+    if len(_MEMO) > _MEMO_LIMIT:
+        _MEMO.clear()
+    _MEMO.setdefault(text, []).append((tuple(asked), html))
+    return html
+
+
+_MEMO: dict[str, list[tuple[tuple[tuple[str, str | None], ...], str]]] = {}
+_MEMO_LIMIT = 200_000
 
 
 class _Text(HTMLParser):

@@ -66,20 +66,31 @@ def download_files(collection: Collection, drafts: bool = False) -> dict[str, st
     """Every download as `relative path → text`."""
     out: dict[str, str] = {}
     studies = visible_studies(collection, drafts)
+    one = {ext: {s.id: write([s]) for s in studies} for ext, write in REFERENCE_FORMATS.items()}
     for study in studies:
         for ext, path in study_downloads(study.id).items():
-            out[path] = REFERENCE_FORMATS[ext]([study])
+            out[path] = one[ext][study.id]
     for page in visible_cells(collection, drafts):
         listings = visible_listings(page, drafts)
         paths = cell_downloads(page.key)
         out[paths["csv"]] = placements_csv(listings)
-        for ext, write in REFERENCE_FORMATS.items():
-            out[paths[ext]] = write(studies_of(listings))
+        for ext in REFERENCE_FORMATS:
+            out[paths[ext]] = _joined(ext, studies_of(listings), one[ext])
     whole = collection_downloads()
     out[whole["csv"]] = placements_csv(visible_placements(collection, drafts))
-    for ext, write in REFERENCE_FORMATS.items():
-        out[whole[ext]] = write(studies)
+    for ext in REFERENCE_FORMATS:
+        out[whole[ext]] = _joined(ext, studies, one[ext])
     return out
+
+
+def _joined(ext: str, studies: list[models.Study], single: dict[str, str]) -> str:
+    """A file of several studies. BibTeX and RIS files are their single-study files joined by a
+    blank line (a test holds the libraries to that), so each study is written once, not three
+    times; CSL-JSON is one array."""
+    write = REFERENCE_FORMATS[ext]
+    if ext == "csl.json":
+        return write(studies)
+    return "\n".join(single.get(s.id) or write([s]) for s in studies)
 
 
 def write_downloads(
