@@ -39,25 +39,27 @@ def _check_and_report(repo: Path, color: str) -> Result:
     return result
 
 
-def run_render(repo: Path, drafts: bool, color: str = "auto") -> int:
-    """`matrixpipe render`: check, then write the generated docs folder."""
+def _checked_and_rendered(repo: Path, drafts: bool, color: str, refusal: str) -> Result | None:
+    """Check, then render into site/docs; None (after saying why) when the check found errors."""
     result = checked(repo, color)
     if result is None:
-        print("matrixpipe: not rendered: fix the errors above first")
-        return int(ExitCode.FINDINGS)
-    done = render(repo, result, drafts=drafts)
-    _say_rendered(repo, done)
-    return int(ExitCode.OK)
+        print(f"matrixpipe: {refusal}: fix the errors above first")
+        return None
+    _say_rendered(repo, render(repo, result, drafts=drafts))
+    return result
+
+
+def run_render(repo: Path, drafts: bool, color: str = "auto") -> int:
+    """`matrixpipe render`: check, then write the generated docs folder."""
+    result = _checked_and_rendered(repo, drafts, color, "not rendered")
+    return int(ExitCode.OK if result else ExitCode.FINDINGS)
 
 
 def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -> int:
     """`matrixpipe build`: check, render, `mkdocs build --strict`, then swap the site in."""
-    result = checked(repo, color)
+    result = _checked_and_rendered(repo, drafts, color, "site not built")
     if result is None:
-        print("matrixpipe: site not built: fix the errors above first")
         return int(ExitCode.FINDINGS)
-    done = render(repo, result, drafts=drafts)
-    _say_rendered(repo, done)
     result.release()
     target = (out if out is not None else repo / "public").resolve()
     warnings = build_atomic(repo, result, target)

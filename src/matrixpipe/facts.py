@@ -8,6 +8,7 @@ schemes, a study placed nowhere) are made here, once, and cached with the facts.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from typing import Any, NamedTuple
@@ -321,8 +322,6 @@ def _offset_of(doc: Document, loc: Loc) -> int:
 
 
 def anchor_hint(anchor: str, anchors: tuple[str, ...] | list[str], key: str) -> str:
-    import difflib
-
     close = difflib.get_close_matches(anchor, list(anchors), n=1, cutoff=0.5)
     if close:
         return f"did you mean '#{close[0]}'?"

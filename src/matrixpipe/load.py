@@ -181,7 +181,8 @@ def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
             if (misplaced := misplaced_file(relpath)) is not None:
                 loaded.diagnostics.append(misplaced)
             continue
-        result = _bad_name(relpath, kind) or _read(relpath, kind, read)
+        raw = _bad_name(relpath, kind) or _read(relpath, read)
+        result = raw if isinstance(raw, Diagnostic) else read_document(relpath, kind, raw)
         if isinstance(result, Document):
             loaded.documents.append(result)
         else:
@@ -199,12 +200,11 @@ def read_entry_bytes(repo: Path, relpath: str, kind: Kind) -> bytes | Diagnostic
     bad = _bad_name(relpath, kind)
     if bad is not None:
         return bad
-    return _read(relpath, kind, reader(repo, relpath), parse=False)  # type: ignore[return-value]
+    return _read(relpath, reader(repo, relpath))
 
 
-def _read(
-    relpath: str, kind: Kind, read: Callable[[], bytes], parse: bool = True
-) -> Document | Diagnostic | bytes:
+def _read(relpath: str, read: Callable[[], bytes]) -> bytes | Diagnostic:
+    """The bytes `read` gives, or the finding for a link, a folder or an oversized file."""
     try:
         raw = read()
     except _NotRegular as exc:
@@ -212,7 +212,7 @@ def _read(
         return finding("MP410", relpath, 1, 1, f"not a regular file but {what}", hint)
     except _TooLarge:
         return _too_large(relpath)
-    return read_document(relpath, kind, raw) if parse else raw
+    return raw
 
 
 def _too_large(relpath: str) -> Diagnostic:

@@ -19,21 +19,24 @@ ENTRY_SCHEMAS: dict[str, type[BaseModel]] = {
 }
 
 
+def model_schema(
+    model: type[BaseModel], schema_id: str, mode: str = "validation"
+) -> dict[str, Any]:
+    """A model's JSON Schema, headed by `$schema`, `$id` and its title (editors show it first)."""
+    body = model.model_json_schema(mode=mode)  # type: ignore[arg-type]
+    head = {"$schema": DIALECT, "$id": schema_id, "title": body.pop("title", model.__name__)}
+    return head | body
+
+
 def entry_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one kind of entry, with `$schema`, `$id` and a description."""
-    model = ENTRY_SCHEMAS[kind]
-    body = model.model_json_schema(mode="validation")
-    head = {
-        "$schema": DIALECT,
-        "$id": f"{SCHEMA_BASE}{kind}.schema.json",
-        "title": body.pop("title", kind.title()),
-    }
+    schema = model_schema(ENTRY_SCHEMAS[kind], f"{SCHEMA_BASE}{kind}.schema.json")
     if kind == "cell":
-        body["description"] = (
+        schema["description"] = (
             "The YAML front matter of a cell page, entries/cells/<matrix>/<CODE>.md; the bite "
             "follows it as Markdown."
         )
-    return head | body
+    return schema
 
 
 def render_schema(schema: dict[str, Any]) -> str:

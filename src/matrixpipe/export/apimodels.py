@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from matrixpipe import models
-from matrixpipe.schema import DIALECT, SCHEMA_BASE, render_schema
+from matrixpipe.schema import SCHEMA_BASE, render_schema
 
 Version = Literal[1]
 
@@ -249,14 +249,9 @@ def schema_name(kind: str) -> str:
 
 def api_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one kind of API document."""
-    model = API_SCHEMAS[kind]
-    body = model.model_json_schema(mode="serialization")
-    head = {
-        "$schema": DIALECT,
-        "$id": f"{SCHEMA_BASE}api/{schema_name(kind)}",
-        "title": body.pop("title"),
-    }
-    return head | body
+    from matrixpipe.schema import model_schema
+
+    return model_schema(API_SCHEMAS[kind], f"{SCHEMA_BASE}api/{schema_name(kind)}", "serialization")
 
 
 def api_schema_files() -> dict[str, str]:
