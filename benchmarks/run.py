@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import random
 import shutil
 import subprocess
 import sys
@@ -24,10 +25,11 @@ from pathlib import Path
 import git
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate, study_id  # noqa: E402
+from generate import WORDS, generate, sentence, study_id  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIXPIPE = [sys.executable, "-m", "matrixpipe"]
+COLD_BUILD = "matrixpipe build, cold"
 FLOOR = """
 import sys
 from pathlib import Path
@@ -64,18 +66,37 @@ def measure(name: str, argv: list[str], cwd: Path, note: str = "", ok: tuple[int
     return row
 
 
-def plain_pages(n: int, corpus: Path, out: Path) -> Path:
-    """A plain MkDocs Material project with as many pages, of the same size, as the study pages."""
+def prose_page(rng: random.Random, n: int, size: int) -> str:
+    """An ordinary Markdown page of about `size` bytes: sections of prose with links and lists."""
+    parts = [f"# {sentence(rng, 6)[:-1]}\n"]
+    length = len(parts[0])
+    while length < size:
+        other = rng.randrange(n)
+        section = (
+            f"## {sentence(rng, 3)[:-1]}\n\n"
+            + " ".join(sentence(rng, rng.randint(8, 16)) for _ in range(3))
+            + f" See [page {other}](page-{other:05d}.md) and *{rng.choice(WORDS)}*.\n\n"
+            + "".join(f"- {sentence(rng, 8)}\n" for _ in range(3))
+        )
+        parts.append(section)
+        length += len(section)
+    return "\n".join(parts)
+
+
+def plain_pages(corpus: Path, out: Path) -> Path:
+    """A plain MkDocs project: the collection's own site config (theme, features, Markdown
+    extensions, search), with one ordinary prose page per study page, each of the same size."""
+    studies = sorted((corpus / "site" / "docs" / "studies").glob("*.md"))
+    shutil.copytree(corpus / "site", out, ignore=shutil.ignore_patterns("docs", "public"))
     docs = out / "docs"
-    docs.mkdir(parents=True)
-    studies = sorted((corpus / "entries" / "studies").iterdir())
-    for i, path in enumerate(studies[:n]):
-        (docs / f"page-{i:05d}.md").write_text(f"# Page {i}\n\n" + path.read_text())
+    (docs / "pages").mkdir(parents=True)
+    rng = random.Random(7)
+    for i, path in enumerate(studies):
+        page = prose_page(rng, len(studies), path.stat().st_size)
+        (docs / "pages" / f"page-{i:05d}.md").write_text(page)
     (docs / "index.md").write_text("# Plain pages\n")
-    (out / "mkdocs.yml").write_text(
-        "site_name: Plain\ntheme:\n  name: material\nplugins:\n  - search\nnav:\n  - index.md\n"
-        "not_in_nav: |\n  /page-*.md\n"
-    )
+    config = out / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  /studies/\n", "  /pages/\n"))
     return out
 
 
@@ -116,12 +137,19 @@ def run(n: int, workdir: Path) -> list[Row]:
     rows.append(measure("matrixpipe check --base main (3 files changed)",
                         [*MATRIXPIPE, "check", ".", "--base", "main"], corpus))
     rows.append(measure("matrixpipe render", [*MATRIXPIPE, "render", "."], corpus))
-    rows.append(measure("matrixpipe build (check + render + mkdocs build)",
-                        [*MATRIXPIPE, "build", ".", "--out", str(workdir / "site")], corpus))
-    plain = plain_pages(n, corpus, workdir / "plain")
+    plain = plain_pages(corpus, workdir / "plain")
     rows.append(measure(f"plain mkdocs build of {n} pages, Material (reference)",
                         [sys.executable, "-m", "mkdocs", "build", "-q", "-d",
-                         str(workdir / "plain-site")], plain))
+                         str(workdir / "plain-site")], plain,
+                        "same site config; ordinary prose pages, each the size of a study page"))
+    shutil.rmtree(corpus / ".matrixpipe-cache")
+    shutil.rmtree(corpus / "site" / "docs")
+    rows.append(measure(COLD_BUILD, [*MATRIXPIPE, "build", ".", "--out", str(workdir / "site")],
+                        corpus, "check + render + mkdocs build, from no cache and no docs folder"))
+    touched.write_text(touched.read_text().replace("status: published", "status: published\n# z"))
+    rows.append(measure("matrixpipe build, warm, one study changed",
+                        [*MATRIXPIPE, "build", ".", "--out", str(workdir / "site")], corpus,
+                        "the cache and docs folder of the build before"))
     return rows
 
 
@@ -131,7 +159,7 @@ def report(rows: list[Row], n: int) -> str:
     cold = by["matrixpipe check, cold"].seconds
     floor = by["raw read of every file (the floor)"].seconds
     warm = by["matrixpipe check, warm, one file changed"].seconds
-    build = by["matrixpipe build (check + render + mkdocs build)"].seconds
+    build = by[COLD_BUILD].seconds
     plain = next(r for r in rows if r.name.startswith("plain mkdocs")).seconds
     peak = max(r.peak_mb for r in rows if r.name.startswith("matrixpipe"))
     lines = [
@@ -153,7 +181,7 @@ def report(rows: list[Row], n: int) -> str:
         _target("warm check ≤ max(0.5 s, 5× the floor)",
                 f"{warm:.2f} s (limit {max(0.5, 5 * floor):.2f} s)", warm <= max(0.5, 5 * floor)),
         _target("memory < 1 GB", f"{peak:.0f} MB", peak < 1024),
-        _target("render + build ≤ 1.2× plain mkdocs", f"{build / plain:.2f}×", build <= 1.2 * plain),
+        _target("cold build ≤ 1.2× plain mkdocs", f"{build / plain:.2f}×", build <= 1.2 * plain),
         "",
         "For scale: the issue measured 58 s for 10,000 plain pages with Material and 4.5 s with",
         "Hugo on this kind of machine. The plain pages here hold each study's YAML as text, with no",

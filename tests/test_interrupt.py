@@ -61,6 +61,11 @@ def _wait_for(condition: object, timeout: float, what: str) -> None:
         time.sleep(0.01)
 
 
+def _writing(parent: Path) -> bool:
+    """MkDocs has begun writing into the temporary folder of the new site."""
+    return any(p.is_file() for folder in parent.glob(".site.new-*") for p in folder.rglob("*"))
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A generated collection with its site folder, built once into out/site."""
@@ -85,8 +90,7 @@ def test_interrupted_build_keeps_the_previous_site(
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
     proc = _matrixpipe("build", repo, "--out", out, cwd=repo)
     try:
-        _wait_for(lambda: any(out.parent.glob(".site.new-*")), 60, "the temporary folder")
-        time.sleep(0.3)  # MkDocs is writing pages now
+        _wait_for(lambda: _writing(out.parent), 60, "MkDocs to write pages")
         for i, sig in enumerate(signals):
             if i:
                 time.sleep(0.02)  # the second arrives while the first is being handled

@@ -241,9 +241,9 @@ def test_indexes_group_every_study(site_repo: Path, run_cli: RunCli) -> None:
     categories = (indexes / "categories.md").read_text(encoding="utf-8")
 
     assert "## probation {#tag-probation}" in tags
-    assert tags.count(f"(../studies/{PROBATION}.md)") == 4  # one per tag
+    assert tags.count(f'href="../../studies/{PROBATION}/"') == 4  # one per tag
     assert years.index("{#year-2016}") < years.index("{#year-2004}")
-    assert categories.count("in [cell alcohol/E5](../alcohol/E5.md)") == 19
+    assert categories.count('in <a href="../../alcohol/E5/">cell alcohol/E5</a>') == 19
 
 
 def test_hand_written_page_may_not_replace_a_generated_one(

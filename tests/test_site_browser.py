@@ -6,11 +6,13 @@ local web server; each test opens its own page and fails on any console error.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -232,3 +234,28 @@ def test_screenshots(page: Page, base_url: str) -> None:
         assert screenshot(page, name).stat().st_size > 10_000
     page.goto(base_url + PAGES["cell"])
     update_docs_screenshot(page, "cell-page")
+
+
+def test_download_and_api_links_resolve_on_the_built_site(page: Page, base_url: str) -> None:
+    """`matrixpipe build` writes the API and the downloads beside MkDocs' output, not through it:
+    every download link on a study page and a cell page must still reach its file."""
+    page.goto(f"{base_url}studies/{PROBATION}/")
+    study = {
+        name: page.request.get(urljoin(page.url, href)).text()
+        for name in ("BibTeX", "RIS", "CSL-JSON")
+        if (href := page.locator(".mp-downloads a", has_text=name).get_attribute("href"))
+    }
+    assert study["BibTeX"].startswith("@") and "Probation struggling" in study["BibTeX"]
+    assert "TY  - " in study["RIS"]
+    assert json.loads(study["CSL-JSON"])[0]["id"] == PROBATION
+
+    page.goto(f"{base_url}alcohol/E5/")
+    links = page.locator(".mp-downloads a")
+    assert links.count() == 4
+    for i in range(4):
+        response = page.request.get(urljoin(page.url, links.nth(i).get_attribute("href") or ""))
+        assert response.ok, response.url
+        assert PROBATION in response.text()
+
+    api = page.request.get(f"{base_url}api/v1/studies/{PROBATION}.json")
+    assert api.ok and api.json()["id"] == PROBATION

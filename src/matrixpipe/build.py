@@ -13,14 +13,16 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from matrixpipe import search
 from matrixpipe.check import Result, check
 from matrixpipe.diagnostics import ExitCode
+from matrixpipe.forked import Forked, ForkedError
 from matrixpipe.interrupt import signals_held, terminate_as_exit
-from matrixpipe.render import Rendered, render
+from matrixpipe.render import Rendered, render, render_context, write_headless
 from matrixpipe.render.tree import site_dir
 
 
@@ -39,30 +41,27 @@ def _check_and_report(repo: Path, color: str) -> Result:
     return result
 
 
-def _checked_and_rendered(repo: Path, drafts: bool, color: str, refusal: str) -> Result | None:
-    """Check, then render into site/docs; None (after saying why) when the check found errors."""
-    result = checked(repo, color)
-    if result is None:
-        print(f"matrixpipe: {refusal}: fix the errors above first")
-        return None
-    _say_rendered(repo, render(repo, result, drafts=drafts))
-    return result
+def _refuse(what: str) -> int:
+    print(f"matrixpipe: {what}: fix the errors above first")
+    return int(ExitCode.FINDINGS)
 
 
 def run_render(repo: Path, drafts: bool, color: str = "auto") -> int:
     """`matrixpipe render`: check, then write the generated docs folder."""
-    result = _checked_and_rendered(repo, drafts, color, "not rendered")
-    return int(ExitCode.OK if result else ExitCode.FINDINGS)
+    result = checked(repo, color)
+    if result is None:
+        return _refuse("not rendered")
+    _say_rendered(repo, render(repo, render_context(repo, result, drafts)))
+    return int(ExitCode.OK)
 
 
 def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -> int:
     """`matrixpipe build`: check, render, `mkdocs build --strict`, then swap the site in."""
-    result = _checked_and_rendered(repo, drafts, color, "site not built")
+    result = checked(repo, color)
     if result is None:
-        return int(ExitCode.FINDINGS)
-    result.release()
+        return _refuse("site not built")
     target = (out if out is not None else repo / "public").resolve()
-    warnings = build_atomic(repo, result, target)
+    warnings = build_atomic(repo, result, target, drafts)
     if warnings:
         for line in warnings:
             print(f"mkdocs: {line}")
@@ -75,20 +74,23 @@ def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -
     return int(ExitCode.OK)
 
 
-def build_atomic(repo: Path, result: Result, target: Path) -> list[str]:
-    """Build into a temporary folder beside `target` and swap it in only if MkDocs is clean.
+def build_atomic(repo: Path, result: Result, target: Path, drafts: bool = False) -> list[str]:
+    """Render, then build into a temporary folder beside `target` and swap it in only if MkDocs
+    is clean.
 
     Returns MkDocs' warnings and errors; empty means the new site is in place.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh: Path | None = None
-    # Interrupted (Ctrl-C, or SIGTERM from a cancelled job), the temporary folder is removed and
-    # the old site stays; the swap and the removal finish before a signal takes effect.
+    staging: Path | None = None
+    # Interrupted (Ctrl-C, or SIGTERM from a cancelled job), the temporary folders are removed
+    # and the old site stays; the swap and the removal finish before a signal takes effect.
     with terminate_as_exit():
         try:
             with signals_held():
                 fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-            problems = mkdocs_build(repo, result, fresh)
+                staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.api-", dir=target.parent))
+            problems = _render_and_build(repo, result, drafts, fresh, staging)
             if not problems:  # search: Pagefind indexes the built folder, before the swap
                 problems = search.index(result.config.site.search, fresh)
             if problems:
@@ -98,8 +100,40 @@ def build_atomic(repo: Path, result: Result, target: Path) -> list[str]:
                 _swap(fresh, target)
         finally:
             with signals_held():
-                if fresh is not None and fresh.exists():
-                    shutil.rmtree(fresh, ignore_errors=True)
+                for folder in (fresh, staging):
+                    if folder is not None and folder.exists():
+                        shutil.rmtree(folder, ignore_errors=True)
+    return []
+
+
+def _render_and_build(
+    repo: Path, result: Result, drafts: bool, fresh: Path, staging: Path
+) -> list[str]:
+    """Render the pages, then run MkDocs on them while a forked child writes the JSON API and
+    the downloads (thousands of small files MkDocs would only copy) into `staging`; both end up
+    in `fresh`. The parent drops the collection before MkDocs runs: MkDocs needs the memory."""
+    ctx = render_context(repo, result, drafts)
+    _say_rendered(repo, render(repo, ctx, headless=False))
+    with Forked(partial(write_headless, ctx, staging)) as headless:
+        del ctx
+        result.release()
+        problems = mkdocs_build(repo, result, fresh)
+        try:
+            headless.result()
+        except ForkedError as exc:
+            problems.append(f"ERROR: writing the JSON API and the downloads failed:\n{exc}")
+    return problems or _move_in(staging, fresh)
+
+
+def _move_in(staging: Path, fresh: Path) -> list[str]:
+    """Move the API's and the downloads' folders into the built site (renames, not copies)."""
+    for folder in sorted(staging.iterdir()):
+        if (fresh / folder.name).exists():
+            return [
+                f"ERROR: the built site already has {folder.name}/, where matrixpipe writes the "
+                f"JSON API or the downloads; rename site/pages/{folder.name}/"
+            ]
+        os.replace(folder, fresh / folder.name)
     return []
 
 
@@ -183,7 +217,7 @@ def run_serve(repo: Path, drafts: bool, dev_addr: str | None, color: str = "auto
     def rerender() -> Result:
         # A preview renders even with errors, so the author sees the page they are fixing.
         result = _check_and_report(repo, color)
-        _say_rendered(repo, render(repo, result, drafts=drafts))
+        _say_rendered(repo, render(repo, render_context(repo, result, drafts)))
         return result
 
     result = rerender()

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from matrixpipe.check import Result
+from matrixpipe.forked import Forked
 from matrixpipe.history import History
 from matrixpipe.render.cells import render_cell
 from matrixpipe.render.context import API_ROOT, DOWNLOADS_ROOT, RenderContext
@@ -21,7 +23,14 @@ from matrixpipe.render.indexes import render_indexes
 from matrixpipe.render.markdown import bite_markdown, fragment
 from matrixpipe.render.redirects import render_redirects
 from matrixpipe.render.studies import citation, render_study
-from matrixpipe.render.tree import hand_written, merge, site_dir, sync
+from matrixpipe.render.tree import (
+    SiteError,
+    hand_written,
+    merge,
+    remove_stale,
+    site_dir,
+    write_changed,
+)
 
 __all__ = [
     "RenderContext",
@@ -30,8 +39,15 @@ __all__ = [
     "citation",
     "fragment",
     "render",
+    "render_context",
     "render_pages",
+    "write_headless",
 ]
+
+
+ALL = slice(None)
+# From this many visible studies, a forked child renders half of the study pages.
+SHARED_RENDER = 1000
 
 
 @dataclass(frozen=True)
@@ -48,21 +64,31 @@ def render_pages(ctx: RenderContext) -> dict[str, str]:
     return dict(iter_pages(ctx))
 
 
-def iter_pages(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+def iter_pages(
+    ctx: RenderContext, headless: bool = True, studies: slice = ALL
+) -> Iterator[tuple[str, str]]:
     """Every generated file as (docs path, text), one at a time: linear in time, and the whole
-    site is never held in memory at once."""
+    site is never held in memory at once. `headless=False` leaves out the API and downloads,
+    which `matrixpipe build` writes beside MkDocs' output instead (see `write_headless`);
+    `studies` picks the share of the study pages this stream renders."""
     c = ctx.collection
     yield "index.md", render_home(ctx, latest_changes(ctx))
     for matrix in c.matrices.values():
         yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
     for page in c.cells.values():
         yield ctx.cell_path(page.key), render_cell(ctx, page)
-    for study in ctx.studies():
-        yield ctx.study_path(study.id), render_study(ctx, study)
+    yield from iter_studies(ctx, studies)
     yield from render_indexes(ctx).items()
     yield from render_feeds(ctx).items()
     yield from render_redirects(ctx).items()
-    yield from headless_files(ctx).items()
+    if headless:
+        yield from headless_files(ctx).items()
+
+
+def iter_studies(ctx: RenderContext, share: slice = ALL) -> Iterator[tuple[str, str]]:
+    """The pages of a share of the visible studies, as (docs path, text)."""
+    for study in ctx.studies()[share]:
+        yield ctx.study_path(study.id), render_study(ctx, study)
 
 
 def headless_files(ctx: RenderContext) -> dict[str, str]:
@@ -77,19 +103,60 @@ def headless_files(ctx: RenderContext) -> dict[str, str]:
     return files
 
 
-def render(
+def render_context(
     repo: Path, result: Result, drafts: bool = False, history: History | None = None
-) -> Rendered:
-    """Render a checked collection into `<repo>/site/docs/`, with the hand-written pages."""
+) -> RenderContext:
+    """What every page renderer needs, built once: the collection, the site settings, Git dates."""
     from matrixpipe.history import read_history
 
-    site = site_dir(repo)
-    ctx = RenderContext(
+    return RenderContext(
         result.collection,
         result.config.site,
         drafts=drafts,
         history=history if history is not None else read_history(repo),
     )
+
+
+def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
+    """Render into `<repo>/site/docs/`, with the hand-written pages (and, unless `headless` is
+    False, the JSON API and downloads, so a plain `mkdocs build` or Zensical builds it all).
+
+    A large collection's study pages are shared with a forked child: half each, on two cores.
+    """
+    site = site_dir(repo)
     docs = site / "docs"
-    files, changed = sync(merge(iter_pages(ctx), hand_written(site / "pages")), docs)
-    return Rendered(docs, files, changed)
+    docs.mkdir(parents=True, exist_ok=True)
+    pages = hand_written(site / "pages")
+    for study in ctx.studies():
+        if ctx.study_path(study.id) in pages:
+            raise SiteError(f"site/pages/{ctx.study_path(study.id)} has the path of a study page")
+    if len(ctx.studies()) < SHARED_RENDER:
+        tree, changed = write_changed(merge(iter_pages(ctx, headless), pages), docs)
+    else:
+        child = partial(_write_studies, ctx, docs, slice(1, None, 2))
+        with Forked(child) as other:
+            mine = iter_pages(ctx, headless, studies=slice(0, None, 2))
+            tree, changed = write_changed(merge(mine, pages), docs)
+            their_tree, their_changed = other.result()
+        tree |= their_tree
+        changed += their_changed
+    changed += remove_stale(docs, tree)
+    return Rendered(docs, len(tree), changed)
+
+
+def _write_studies(ctx: RenderContext, docs: Path, share: slice) -> tuple[set[str], int]:
+    return write_changed(((p, t.encode("utf-8")) for p, t in iter_studies(ctx, share)), docs)
+
+
+def write_headless(ctx: RenderContext, into: Path) -> int:
+    """Write the JSON API and the downloads into an empty folder; how many files."""
+    made: set[Path] = set()
+    count = 0
+    for rel, text in headless_files(ctx).items():
+        path = into / rel
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_bytes(text.encode("utf-8"))
+        count += 1
+    return count

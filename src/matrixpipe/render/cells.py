@@ -18,7 +18,6 @@ from matrixpipe.render.markdown import (
     escape,
     one_line,
     plain_text,
-    safe_url,
 )
 from matrixpipe.render.parts import (
     CATEGORY_NAMES,
@@ -27,7 +26,6 @@ from matrixpipe.render.parts import (
     front_matter,
     legend,
     source_html,
-    source_line,
 )
 from matrixpipe.resolve import CellPage, Listing
 from matrixpipe.sanitize import EXTERNAL_REL, contributor_html
@@ -123,17 +121,22 @@ def _actions(ctx: RenderContext, page: CellPage) -> str:
 
 
 def _downloads(ctx: RenderContext, page: CellPage) -> str:
-    """Links to this cell's evidence as CSV and reference-manager files."""
+    """Links to this cell's evidence as CSV and reference-manager files (HTML links: the
+    downloads are written beside the site, not through MkDocs)."""
     from matrixpipe.export.downloads import cell_downloads
 
     if not ctx.listings(page):
         return ""
     names = {"csv": "CSV", "bib": "BibTeX", "ris": "RIS", "csl.json": "CSL-JSON"}
+    here = ctx.cell_path(page.key)
     links = " · ".join(
-        f"[{names[ext]}]({ctx.link(ctx.cell_path(page.key), f'{DOWNLOADS_ROOT}/{path}')})"
+        f'<a href="{attr(ctx.href(here, f"{DOWNLOADS_ROOT}/{path}"))}">{names[ext]}</a>'
         for ext, path in cell_downloads(page.key).items()
     )
-    return f"Take this cell's evidence away: {links}\n{{: .mp-downloads data-search-exclude }}\n\n"
+    return (
+        f'<p class="mp-downloads" data-search-exclude>Take this cell\'s evidence away: {links}</p>'
+        "\n\n"
+    )
 
 
 def _listing(
@@ -164,41 +167,32 @@ def _listing(
 
 def related_html(ctx: RenderContext, study: models.Study, path: str) -> str:
     """`See also <a …>similar report for Scotland</a> (NHS Health Scotland, 2011).`"""
-    items = [
-        f"{label} {source_html(source)}" for label, source in _related(ctx, study, path, html=True)
-    ]
+    items = related_items(ctx, study, path)
     return f"See also {'; '.join(items)}." if items else ""
 
 
 def related_items(ctx: RenderContext, study: models.Study, path: str) -> list[str]:
-    """Each related document as Markdown: a link to its study page, or its label and source
+    """Each related document as HTML: a link to its study page, or its label and source
     (linked if it has a URL)."""
-    return [f"{label} {source_line(source)}" for label, source in _related(ctx, study, path)]
+    return [f"{label} {source_html(source)}" for label, source in _related(ctx, study, path)]
 
 
-def _related(
-    ctx: RenderContext, study: models.Study, path: str, html: bool = False
-) -> list[tuple[str, models.Source]]:
-    """(linked label, source) of each related document, in Markdown or in HTML."""
+def _related(ctx: RenderContext, study: models.Study, path: str) -> list[tuple[str, models.Source]]:
+    """(linked label as HTML, source) of each related document that can be shown."""
     items = []
     for rel in study.related:
-        label = html_escape(rel.label) if html else escape(rel.label)
+        label = html_escape(rel.label)
         if rel.study is not None:
             target = ctx.collection.studies.get(rel.study)
             if target is None:
                 continue
             if ctx.study_visible(rel.study):
-                if html:
-                    href = ctx.href(path, ctx.study_path(rel.study))
-                    label = f'<a href="{attr(href)}">{label}</a>'
-                else:
-                    label = f"[{label}]({ctx.link(path, ctx.study_path(rel.study))})"
+                href = ctx.href(path, ctx.study_path(rel.study))
+                label = f'<a href="{attr(href)}">{label}</a>'
             items.append((label, target.source))
         elif rel.source is not None:
-            if rel.source.url and html:
+            if rel.source.url:
                 label = f'<a href="{attr(rel.source.url)}" rel="{EXTERNAL_REL}">{label}</a>'
-            elif rel.source.url:
-                label = f"[{label}](<{safe_url(rel.source.url)}>)"
             items.append((label, rel.source))
     return items
 

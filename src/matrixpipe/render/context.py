@@ -76,7 +76,7 @@ class RenderContext:
     def link(from_page: str, to_file: str, anchor: str | None = None) -> str:
         """A relative Markdown link from one docs file to another, which MkDocs validates."""
         start = posixpath.dirname(from_page) or "."
-        rel = posixpath.relpath(to_file, start) if to_file != from_page else ""
+        rel = _relpath(to_file, start) if to_file != from_page else ""
         return f"{rel}#{anchor}" if anchor else (rel or "#")
 
     @staticmethod
@@ -96,7 +96,7 @@ class RenderContext:
         here, there = cls.url_path(from_page), cls.url_path(to_file)
         if here == there:
             return f"#{anchor}" if anchor else "./"
-        rel = posixpath.relpath(there or ".", here or ".")
+        rel = _relpath(there, here)
         rel = "./" if rel == "." else rel + ("/" if there == "" or there.endswith("/") else "")
         return f"{rel}#{anchor}" if anchor else rel
 
@@ -157,3 +157,14 @@ class RenderContext:
     def study_file(self, study_id: str) -> str | None:
         doc = self.collection.documents.get(study_id)
         return doc.path if doc is not None and doc.kind == "study" else None
+
+
+def _relpath(target: str, start: str) -> str:
+    """`posixpath.relpath` for clean relative paths (no `.`, `..` or `//`), without its
+    normalising: every page links to dozens of others, so this runs half a million times."""
+    to = [part for part in target.split("/") if part and part != "."]
+    here = [part for part in start.split("/") if part and part != "."]
+    common = 0
+    while common < min(len(to), len(here)) and to[common] == here[common]:
+        common += 1
+    return "/".join([".."] * (len(here) - common) + to[common:]) or "."

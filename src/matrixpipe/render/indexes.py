@@ -5,14 +5,15 @@ One pass over the studies fills every group, so the indexes stay linear in the c
 
 from __future__ import annotations
 
+import html
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from matrixpipe import models
 from matrixpipe.render.context import RenderContext
-from matrixpipe.render.markdown import escape
-from matrixpipe.render.parts import CATEGORY_NAMES, front_matter, slug, source_line
+from matrixpipe.render.markdown import attr, escape
+from matrixpipe.render.parts import CATEGORY_NAMES, front_matter, slug, source_html
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,9 @@ def _page(
     ]
     for key in keys:
         items = sorted(groups[key], key=lambda item: (item[0].title.casefold(), item[1]))
-        parts.append(f"## {_label(index, key)} {{#{index.prefix}-{slug(key)}}}\n\n")
+        parts.append(f"## {_label(index, key)} {{#{index.prefix}-{slug(key)}}}\n\n<ul>")
         parts.extend(_item(ctx, index.path, study, cell) for study, cell in items)
-        parts.append("\n")
+        parts.append("</ul>\n\n")
     return "".join(parts)
 
 
@@ -108,11 +109,13 @@ def _label(index: Index, key: str) -> str:
 
 
 def _item(ctx: RenderContext, path: str, study: models.Study, cell: str) -> str:
-    link = ctx.link(path, ctx.study_path(study.id))
-    line = f"- [{escape(study.title)}]({link}) {source_line(study.source)}"
+    """One study as an HTML list item: an index lists thousands, and MkDocs sets a raw HTML
+    block aside whole instead of parsing every line as Markdown."""
+    link = ctx.href(path, ctx.study_path(study.id))
+    line = f'<li><a href="{attr(link)}">{html.escape(study.title)}</a> {source_html(study.source)}'
     if cell:
-        line += f", in [cell {escape(cell)}]({ctx.link(path, ctx.cell_path(cell))})"
-    return line + "\n"
+        line += f', in <a href="{attr(ctx.href(path, ctx.cell_path(cell)))}">cell {html.escape(cell)}</a>'
+    return line + "</li>"
 
 
 def _landing(groups: dict[str, dict[str, list[tuple[models.Study, str]]]]) -> str:

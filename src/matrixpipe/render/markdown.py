@@ -34,13 +34,6 @@ def attr(text: str) -> str:
     return html.escape(" ".join(text.split()), quote=True)
 
 
-def safe_url(url: str) -> str:
-    """An external URL that cannot end a Markdown link early."""
-    for char, code in (("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E"), (" ", "%20")):
-        url = url.replace(char, code)
-    return url
-
-
 _LINK_TEXT = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _MARKS = re.compile(r"[*_`#>]|\{[^}\n]*\}")
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from matrixpipe import models
-from matrixpipe.render.markdown import attr, escape
+from matrixpipe.render.markdown import attr
 
 CATEGORY_NAMES: dict[str, tuple[str, str, str]] = {
     "seminal": ("S", "Seminal study", "Seminal studies"),
@@ -70,15 +70,8 @@ def banner(status: str, what: str) -> str:
     )
 
 
-def source_line(source: models.Source) -> str:
-    """`([UK] Ministry of Justice, 2009)`, or `(2010)` when no organisation is given."""
-    parts = [escape(source.organisation)] if source.organisation else []
-    parts.append(str(source.year))
-    return f"({', '.join(parts)})"
-
-
 def source_html(source: models.Source) -> str:
-    """`source_line` as HTML, for listings written as HTML."""
+    """`([UK] Ministry of Justice, 2009)` as HTML, or `(2010)` when no organisation is given."""
     parts = [html.escape(source.organisation)] if source.organisation else []
     parts.append(str(source.year))
     return f"({', '.join(parts)})"

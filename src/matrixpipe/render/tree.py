@@ -50,9 +50,8 @@ def merge(
     yield from pages.items()
 
 
-def sync(files: Iterable[tuple[str, bytes]], docs: Path) -> tuple[int, int]:
-    """Make `docs` hold exactly `files`, writing each as it comes; (files, written or removed)."""
-    docs.mkdir(parents=True, exist_ok=True)
+def write_changed(files: Iterable[tuple[str, bytes]], docs: Path) -> tuple[set[str], int]:
+    """Write each file that is new or differs, as it comes; (every path seen, how many written)."""
     changed = 0
     tree: set[str] = set()
     for rel, data in files:
@@ -62,14 +61,20 @@ def sync(files: Iterable[tuple[str, bytes]], docs: Path) -> tuple[int, int]:
             continue
         _write_bytes(path, data)
         changed += 1
+    return tree, changed
+
+
+def remove_stale(docs: Path, tree: set[str]) -> int:
+    """Remove the files of `docs` not in `tree`, and the folders left empty; how many files."""
+    removed = 0
     for path in sorted(docs.rglob("*"), reverse=True):
         rel = path.relative_to(docs).as_posix()
         if path.is_file() and rel not in tree:
             path.unlink()
-            changed += 1
+            removed += 1
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
-    return len(tree), changed
+    return removed
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
