@@ -25,7 +25,7 @@ from pathlib import Path
 import git
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import WORDS, generate, sentence, study_id  # noqa: E402
+from generate import WORDS, generate, sentence, study_id
 
 ROOT = Path(__file__).resolve().parent.parent
 MATRIXPIPE = [sys.executable, "-m", "matrixpipe"]
