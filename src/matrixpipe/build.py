@@ -17,12 +17,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from matrixpipe import search
+from matrixpipe import memo, search
 from matrixpipe.check import Result, check
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.forked import Forked, ForkedError
 from matrixpipe.interrupt import signals_held, terminate_as_exit
-from matrixpipe.render import Rendered, render, render_context, write_headless
+from matrixpipe.render import (
+    RenderContext,
+    Rendered,
+    render,
+    render_context,
+    write_headless,
+)
 from matrixpipe.render.tree import site_dir
 
 
@@ -114,15 +120,23 @@ def _render_and_build(
     in `fresh`. The parent drops the collection before MkDocs runs: MkDocs needs the memory."""
     ctx = render_context(repo, result, drafts)
     _say_rendered(repo, render(repo, ctx, headless=False))
-    with Forked(partial(write_headless, ctx, staging)) as headless:
+    with Forked(partial(_write_headless, repo, ctx, staging)) as headless:
         del ctx
         result.release()
+        memo.clear()
         problems = mkdocs_build(repo, result, fresh)
         try:
             headless.result()
         except ForkedError as exc:
             problems.append(f"ERROR: writing the JSON API and the downloads failed:\n{exc}")
     return problems or _move_in(staging, fresh)
+
+
+def _write_headless(repo: Path, ctx: RenderContext, staging: Path) -> int:
+    """The forked child's job: the API and downloads, then the memos (it holds them all)."""
+    count = write_headless(ctx, staging)
+    memo.save(repo)
+    return count
 
 
 def _move_in(staging: Path, fresh: Path) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ _FILE = "entries.marshal"
 Payload = tuple[list[Diagnostic], Facts | None]
 
 
-def _salt() -> str:
+@cache
+def salt() -> str:
+    """A digest of matrixpipe's own source: results of another version are never reused."""
     package = Path(__file__).resolve().parent
     digest = hashlib.blake2b(digest_size=16)
     for path in sorted(package.rglob("*.py")):
@@ -38,16 +41,16 @@ class EntryCache:
 
     def __init__(self, repo: Path | None) -> None:
         self.file = repo / CACHE_DIR / _FILE if repo is not None else None
-        self.salt = _salt() if repo is not None else ""
+        self.salt = salt() if repo is not None else ""
         self.old: dict[str, tuple[str, Any]] = {}
         self.new: dict[str, tuple[str, Any]] = {}
         self.dirty = False
         if self.file is not None and self.file.is_file():
             try:
-                salt, entries = marshal.loads(self.file.read_bytes())
+                version, entries = marshal.loads(self.file.read_bytes())
             except (ValueError, EOFError, TypeError):
-                salt, entries = None, {}
-            if salt == self.salt and isinstance(entries, dict):
+                version, entries = None, {}
+            if version == self.salt and isinstance(entries, dict):
                 self.old = entries
 
     def get(self, path: str, digest: str) -> Payload | None:

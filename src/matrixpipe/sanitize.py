@@ -33,6 +33,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from matrixpipe.markdown_links import find_links, without_code
+from matrixpipe.memo import Memo
 from matrixpipe.safety import link_scheme
 
 Resolve = Callable[[str], "str | None"]
@@ -301,7 +302,9 @@ def contributor_html(text: str, resolve: Resolve) -> str:
     # The same note shows on its cell page and its study page, and again in the API: the HTML
     # depends only on the text and on what its study:/cell: links resolve to, so reuse it when
     # those answers are the same.
-    for answers, html in _MEMO.get(text, ()):
+    key = Memo.key(text)
+    known = _MEMO.get(key) or []
+    for answers, html in known:
         if all(resolve(target) == url for target, url in answers):
             return html
     asked: list[tuple[str, str | None]] = []
@@ -316,14 +319,12 @@ def contributor_html(text: str, resolve: Resolve) -> str:
     # it so that it is never put back. Raw HTML is never wanted here, so drop any remnant.
     converted = _PLACEHOLDER.sub("", converted)
     html = _CLEANER.clean(converted).strip("\n")
-    if len(_MEMO) > _MEMO_LIMIT:
-        _MEMO.clear()
-    _MEMO.setdefault(text, []).append((tuple(asked), html))
+    _MEMO.put(key, [*known, (tuple(asked), html)])
     return html
 
 
-_MEMO: dict[str, list[tuple[tuple[tuple[str, str | None], ...], str]]] = {}
-_MEMO_LIMIT = 200_000
+# Kept between runs (see matrixpipe.memo): text digest → [(what each link resolved to, HTML)].
+_MEMO: Memo[list[tuple[tuple[tuple[str, str | None], ...], str]]] = Memo("fragments")
 
 
 class _Text(HTMLParser):

@@ -14,6 +14,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from matrixpipe.export.references import csl_item
+from matrixpipe.memo import Memo
 
 if TYPE_CHECKING:
     from citeproc import CitationStylesStyle
@@ -56,12 +57,14 @@ def format_reference(item: dict[str, Any], as_html: bool) -> str:
 def citation_html(study: models.Study) -> str:
     """The study's APA reference as an HTML fragment (the title in `<i>`)."""
     item = csl_item(study)
-    key = json.dumps(item, sort_keys=True)
-    if key not in _FORMATTED:
+    key = Memo.key(json.dumps(item, sort_keys=True))
+    formatted = _FORMATTED.get(key)
+    if formatted is None:
         # citeproc-py takes about a millisecond per reference: the site page, the copy button
-        # and the API all ask for the same study, so format it once per run.
-        _FORMATTED[key] = format_reference(item, as_html=True)
-    return _FORMATTED[key]
+        # and the API all ask for the same study, so format it once (and keep it between runs).
+        formatted = format_reference(item, as_html=True)
+        _FORMATTED.put(key, formatted)
+    return formatted
 
 
 def citation_text(study: models.Study) -> str:
@@ -69,5 +72,5 @@ def citation_text(study: models.Study) -> str:
     return html.unescape(_TAGS.sub("", citation_html(study)))
 
 
-_FORMATTED: dict[str, str] = {}
+_FORMATTED: Memo[str] = Memo("citations")
 _TAGS = re.compile(r"<[^>]+>")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from matrixpipe import memo
 from matrixpipe.check import Result
 from matrixpipe.forked import Forked
 from matrixpipe.history import History
@@ -122,7 +123,10 @@ def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
     False, the JSON API and downloads, so a plain `mkdocs build` or Zensical builds it all).
 
     A large collection's study pages are shared with a forked child: half each, on two cores.
+    Citations and contributor HTML are memoised between runs (`matrixpipe.memo`); the memos are
+    saved here when the render is complete, and by `matrixpipe build` once its API is written.
     """
+    memo.load(repo)
     site = site_dir(repo)
     docs = site / "docs"
     docs.mkdir(parents=True, exist_ok=True)
@@ -137,15 +141,21 @@ def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
         with Forked(child) as other:
             mine = iter_pages(ctx, headless, studies=slice(0, None, 2))
             tree, changed = write_changed(merge(mine, pages), docs)
-            their_tree, their_changed = other.result()
+            their_tree, their_changed, their_memos = other.result()
+        memo.absorb(their_memos)
         tree |= their_tree
         changed += their_changed
     changed += remove_stale(docs, tree)
+    if headless:
+        memo.save(repo)
     return Rendered(docs, len(tree), changed)
 
 
-def _write_studies(ctx: RenderContext, docs: Path, share: slice) -> tuple[set[str], int]:
-    return write_changed(((p, t.encode("utf-8")) for p, t in iter_studies(ctx, share)), docs)
+def _write_studies(
+    ctx: RenderContext, docs: Path, share: slice
+) -> tuple[set[str], int, memo.Payload]:
+    pages = ((path, text.encode("utf-8")) for path, text in iter_studies(ctx, share))
+    return (*write_changed(pages, docs), memo.used())
 
 
 def write_headless(ctx: RenderContext, into: Path) -> int:

@@ -1,0 +1,102 @@
+"""The render's slowest pure results, kept between runs: a rebuild recomputes only what changed.
+
+A study page's citation (citeproc-py, about a millisecond each) and each contributor fragment's
+sanitised HTML depend only on their inputs, so they are memoised by those inputs and saved in
+`.matrixpipe-cache/render.marshal` (ignored by Git, safe to delete). Only what a run used is
+saved, so the file follows the collection instead of growing with its history. Like the entry
+cache, it is keyed by a digest of matrixpipe's own source: a new version never reads old results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from matrixpipe.cache import CACHE_DIR, salt
+from matrixpipe.fsutil import write_bytes_atomic
+
+V = TypeVar("V")
+_FILE = "render.marshal"
+Payload = dict[str, dict[str, Any]]
+
+
+class Memo(Generic[V]):
+    """key → value for one pure function; keys are digests of its inputs."""
+
+    def __init__(self, name: str, limit: int = 500_000) -> None:
+        self.name = name
+        self.limit = limit
+        self.data: dict[str, V] = {}
+        self.used: set[str] = set()
+        MEMOS[name] = self
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+    def get(self, key: str) -> V | None:
+        value = self.data.get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    def put(self, key: str, value: V) -> None:
+        if len(self.data) >= self.limit:
+            self.data.clear()
+            self.used.clear()
+        self.data[key] = value
+        self.used.add(key)
+
+
+MEMOS: dict[str, Memo[Any]] = {}
+
+
+def load(repo: Path) -> None:
+    """Fill the memos from the repository's cache file, if it is there and of this version."""
+    file = repo / CACHE_DIR / _FILE
+    try:
+        version, payload = marshal.loads(file.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return
+    if version == salt() and isinstance(payload, dict):
+        absorb(payload, used=False)
+
+
+def used() -> Payload:
+    """What this process used or computed, by memo (for the cache file, or for a forked
+    child to hand its results back to the parent)."""
+    return {
+        name: {key: memo.data[key] for key in memo.used if key in memo.data}
+        for name, memo in MEMOS.items()
+    }
+
+
+def absorb(payload: Payload, used: bool = True) -> None:
+    """Take in another run's or another process's results."""
+    for name, values in payload.items():
+        memo = MEMOS.get(name)
+        if memo is not None and isinstance(values, dict):
+            memo.data.update(values)
+            if used:
+                memo.used.update(values)
+
+
+def clear() -> None:
+    """Forget everything (the memory is needed elsewhere; the cache file stays)."""
+    for memo in MEMOS.values():
+        memo.data.clear()
+        memo.used.clear()
+
+
+def save(repo: Path) -> None:
+    """Write what this run used; a cache that cannot be written is skipped."""
+    file = repo / CACHE_DIR / _FILE
+    try:
+        write_bytes_atomic(file, marshal.dumps((salt(), used())))
+        ignore = file.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+    except OSError:
+        pass
