@@ -28,7 +28,8 @@ class Memo(Generic[V]):
     def __init__(self, name: str, limit: int = 500_000) -> None:
         self.name = name
         self.limit = limit
-        self.data: dict[str, V] = {}
+        # Modules import lazily: a memo made after the cache was loaded takes its share then.
+        self.data: dict[str, V] = _UNCLAIMED.pop(name, {})
         self.used: set[str] = set()
         MEMOS[name] = self
 
@@ -51,6 +52,7 @@ class Memo(Generic[V]):
 
 
 MEMOS: dict[str, Memo[Any]] = {}
+_UNCLAIMED: Payload = {}
 
 
 def load(repo: Path) -> None:
@@ -76,15 +78,20 @@ def used() -> Payload:
 def absorb(payload: Payload, used: bool = True) -> None:
     """Take in another run's or another process's results."""
     for name, values in payload.items():
+        if not isinstance(values, dict):
+            continue
         memo = MEMOS.get(name)
-        if memo is not None and isinstance(values, dict):
-            memo.data.update(values)
-            if used:
-                memo.used.update(values)
+        if memo is None:
+            _UNCLAIMED.setdefault(name, {}).update(values)
+            continue
+        memo.data.update(values)
+        if used:
+            memo.used.update(values)
 
 
 def clear() -> None:
     """Forget everything (the memory is needed elsewhere; the cache file stays)."""
+    _UNCLAIMED.clear()
     for memo in MEMOS.values():
         memo.data.clear()
         memo.used.clear()
