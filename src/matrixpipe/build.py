@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -26,8 +26,10 @@ from matrixpipe.render import (
     RenderContext,
     Rendered,
     render,
+    render_around_studies,
     render_context,
     write_headless,
+    write_studies,
 )
 from matrixpipe.render.tree import site_dir
 
@@ -115,28 +117,41 @@ def build_atomic(repo: Path, result: Result, target: Path, drafts: bool = False)
 def _render_and_build(
     repo: Path, result: Result, drafts: bool, fresh: Path, staging: Path
 ) -> list[str]:
-    """Render the pages, then run MkDocs on them while a forked child writes the JSON API and
-    the downloads (thousands of small files MkDocs would only copy) into `staging`; both end up
-    in `fresh`. The parent drops the collection before MkDocs runs: MkDocs needs the memory."""
+    """Render every page but the studies', then run MkDocs while a forked child writes the
+    study pages (MkDocs waits at each one it reaches first: `PageGate`), and after them the
+    JSON API and the downloads (thousands of small files MkDocs would only copy) into `staging`;
+    all of it ends up in `fresh`. The parent drops the collection before MkDocs runs: MkDocs
+    needs the memory."""
+    from matrixpipe.pagegate import PageGate
+
     ctx = render_context(repo, result, drafts)
-    _say_rendered(repo, render(repo, ctx, headless=False))
-    with Forked(partial(_write_headless, repo, ctx, staging)) as headless:
+    docs, studies, changed = render_around_studies(repo, ctx)
+    job = partial(_studies_then_headless, repo, ctx, docs, staging)
+    with Forked(job, reports=True) as child:
         del ctx
         result.release()
         memo.clear()
-        problems = mkdocs_build(repo, result, fresh)
+        gate = PageGate(studies, child.reports())
+        problems = mkdocs_build(repo, result, fresh, plugins={"matrixpipe-page-gate": gate})
         try:
-            headless.result()
+            written = child.result()
         except ForkedError as exc:
-            problems.append(f"ERROR: writing the JSON API and the downloads failed:\n{exc}")
+            problems.append(f"ERROR: rendering the study pages or the JSON API failed:\n{exc}")
+            written = 0
+    files = sum(1 for path in docs.rglob("*") if path.is_file())
+    _say_rendered(repo, Rendered(docs, files, changed + written))
     return problems or _move_in(staging, fresh)
 
 
-def _write_headless(repo: Path, ctx: RenderContext, staging: Path) -> int:
-    """The forked child's job: the API and downloads, then the memos (it holds them all)."""
-    count = write_headless(ctx, staging)
+def _studies_then_headless(
+    repo: Path, ctx: RenderContext, docs: Path, staging: Path, report: Callable[[list[str]], None]
+) -> int:
+    """The forked child's job: the study pages (reported as they are written), then the API and
+    the downloads, then the memos (the child holds them all); how many study pages changed."""
+    written = write_studies(ctx, docs, report)
+    write_headless(ctx, staging)
     memo.save(repo)
-    return count
+    return written
 
 
 def _move_in(staging: Path, fresh: Path) -> list[str]:
@@ -172,8 +187,11 @@ def mkdocs_overrides(result: Result) -> dict[str, Any]:
     return {"site_name": site.title, "site_url": site.url}
 
 
-def mkdocs_build(repo: Path, result: Result, into: Path) -> list[str]:
-    """Run MkDocs (strict) through its Python API; returns every warning or error it logged."""
+def mkdocs_build(
+    repo: Path, result: Result, into: Path, plugins: dict[str, Any] | None = None
+) -> list[str]:
+    """Run MkDocs (strict) through its Python API, with `plugins` added to the site's own;
+    returns every warning or error it logged."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -189,6 +207,8 @@ def mkdocs_build(repo: Path, result: Result, into: Path) -> list[str]:
                 **mkdocs_overrides(result),
                 **search.mkdocs_overrides(result.config.site.search, config_file),
             )
+            for name, plugin in (plugins or {}).items():
+                config.plugins[name] = plugin
             build(config)
         except MkDocsException as exc:
             if not problems:

@@ -1,8 +1,10 @@
 """One job run in a forked child process while the parent does other work, so both cores help.
 
 Fork shares the parent's memory copy-on-write: the child needs no pickled copy of the collection,
-and the parent may drop its own references once the child is started. Where fork is unavailable
-(Windows), the job runs in the parent when its result is asked for.
+and the parent may drop its own references once the child is started. The job may report
+progress as it goes (`Forked(job, reports=True)` calls `job(report)`), so the parent can use
+each part of the work as soon as it is done. Where fork is unavailable (Windows), the job runs
+in the parent when its reports or its result are first asked for.
 """
 
 from __future__ import annotations
@@ -10,55 +12,90 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any
 
 from matrixpipe.errors import MatrixpipeError
 
-T = TypeVar("T")
+_REPORT, _DONE, _FAILED = "report", "done", "failed"
 
 
 class ForkedError(MatrixpipeError):
     """The forked job failed; the message carries its traceback."""
 
 
-class Forked(Generic[T]):
+class Forked:
     """`with Forked(job) as f: …; f.result()`: the job runs while the `with` body does."""
 
-    def __init__(self, job: Callable[[], T]) -> None:
-        self._job: Callable[[], T] | None = job
+    def __init__(self, job: Callable[..., Any], reports: bool = False) -> None:
+        self._job: Callable[..., Any] | None = job
+        self._reports = reports
         self._process: multiprocessing.process.BaseProcess | None = None
         self._reader: Connection | None = None
+        self._end: tuple[str, Any] | None = None
+        self._stream: Iterator[Any] | None = None
 
-    def __enter__(self) -> Forked[T]:
+    def __enter__(self) -> Forked:
         if "fork" in multiprocessing.get_all_start_methods():
             context = multiprocessing.get_context("fork")
             self._reader, writer = context.Pipe(duplex=False)
-            self._process = context.Process(target=_child, args=(self._job, writer), daemon=True)
+            self._process = context.Process(
+                target=_child, args=(self._job, self._reports, writer), daemon=True
+            )
             self._process.start()  # the parent's Process forgets the job's arguments here
             writer.close()
             self._job = None
         return self
 
-    def result(self) -> T:
-        """Wait for the job; its return value, or ForkedError if it failed or died."""
+    def reports(self) -> Iterator[Any]:
+        """Each value the job reports, as it comes; ends when the job has ended. Calls share
+        one stream: a report is seen once."""
+        if self._stream is None:
+            self._stream = self._messages()
+        return self._stream
+
+    def _messages(self) -> Iterator[Any]:
         if self._process is None:
-            assert self._job is not None
-            job, self._job = self._job, None
-            return job()
+            yield from self._run_here()
+            return
         assert self._reader is not None
+        while self._end is None:
+            try:
+                kind, value = self._reader.recv()
+            except EOFError:
+                self._process.join()
+                kind, value = (
+                    _FAILED,
+                    f"the job ended without a result (exit {self._process.exitcode})",
+                )
+            if kind == _REPORT:
+                yield value
+            else:
+                self._end = (kind, value)
+                self._reader.close()
+                self._process.join()
+
+    def _run_here(self) -> Iterator[Any]:
+        job, self._job = self._job, None
+        assert job is not None
+        reported: list[Any] = []
         try:
-            ok, value = self._reader.recv()
-        except EOFError:
-            self._process.join()
-            code = self._process.exitcode
-            raise ForkedError(f"the job ended without a result (exit {code})") from None
-        finally:
-            self._reader.close()
-        self._process.join()
-        if not ok:
+            value = job(reported.append) if self._reports else job()
+            self._end = (_DONE, value)
+        except Exception:
+            self._end = (_FAILED, traceback.format_exc())
+        yield from reported
+
+    def result(self) -> Any:
+        """Wait for the job (passing over any reports not yet read); its return value, or
+        ForkedError if it failed or died."""
+        for _ in self.reports():
+            pass
+        assert self._end is not None
+        kind, value = self._end
+        if kind != _DONE:
             raise ForkedError(value)
         return value
 
@@ -75,13 +112,14 @@ class Forked(Generic[T]):
             process.join()
 
 
-def _child(job: Callable[[], object], writer: Connection) -> None:
+def _child(job: Callable[..., Any], reports: bool, writer: Connection) -> None:
     # Ctrl-C reaches the whole process group: the parent decides, and stops the child itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        writer.send((True, job()))
+        value = job(lambda report: writer.send((_REPORT, report))) if reports else job()
+        writer.send((_DONE, value))
     except Exception:
-        writer.send((False, traceback.format_exc()))
+        writer.send((_FAILED, traceback.format_exc()))
     finally:
         writer.close()

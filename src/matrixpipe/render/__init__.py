@@ -7,7 +7,7 @@ turns into the site: no logic lives in MkDocs plugins.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -40,13 +40,16 @@ __all__ = [
     "citation",
     "fragment",
     "render",
+    "render_around_studies",
     "render_context",
     "render_pages",
     "write_headless",
+    "write_studies",
 ]
 
 
 ALL = slice(None)
+NONE = slice(0)
 # From this many visible studies, a forked child renders half of the study pages.
 SHARED_RENDER = 1000
 
@@ -127,13 +130,7 @@ def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
     saved here when the render is complete, and by `matrixpipe build` once its API is written.
     """
     memo.load(repo)
-    site = site_dir(repo)
-    docs = site / "docs"
-    docs.mkdir(parents=True, exist_ok=True)
-    pages = hand_written(site / "pages")
-    for study in ctx.studies():
-        if ctx.study_path(study.id) in pages:
-            raise SiteError(f"site/pages/{ctx.study_path(study.id)} has the path of a study page")
+    docs, pages = _docs_and_pages(repo, ctx)
     if len(ctx.studies()) < SHARED_RENDER:
         tree, changed = write_changed(merge(iter_pages(ctx, headless), pages), docs)
     else:
@@ -149,6 +146,55 @@ def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
     if headless:
         memo.save(repo)
     return Rendered(docs, len(tree), changed)
+
+
+def render_around_studies(repo: Path, ctx: RenderContext) -> tuple[Path, list[str], int]:
+    """Render every page but the studies' into `<repo>/site/docs/` (without the API and the
+    downloads), leave an empty file where a study page is not yet (so MkDocs finds it), and
+    remove whatever is no longer generated; `write_studies` then writes the study pages.
+
+    Returns the docs folder, the study pages' paths, and how many files changed.
+    """
+    memo.load(repo)
+    docs, pages = _docs_and_pages(repo, ctx)
+    tree, changed = write_changed(merge(iter_pages(ctx, False, studies=NONE), pages), docs)
+    studies = [ctx.study_path(study.id) for study in ctx.studies()]
+    for path in studies:
+        if not (docs / path).exists():
+            (docs / path).parent.mkdir(parents=True, exist_ok=True)
+            (docs / path).touch()
+    tree.update(studies)
+    return docs, studies, changed + remove_stale(docs, tree)
+
+
+def write_studies(
+    ctx: RenderContext, docs: Path, report: Callable[[list[str]], None], batch: int = 50
+) -> int:
+    """Write each visible study's page that changed, reporting the paths done in batches;
+    how many were written."""
+    changed = 0
+    done: list[str] = []
+    for path, text in iter_studies(ctx):
+        changed += write_changed([(path, text.encode("utf-8"))], docs)[1]
+        done.append(path)
+        if len(done) >= batch:
+            report(done)
+            done = []
+    if done:
+        report(done)
+    return changed
+
+
+def _docs_and_pages(repo: Path, ctx: RenderContext) -> tuple[Path, dict[str, bytes]]:
+    """The docs folder (made if missing) and the hand-written pages, none on a study's path."""
+    site = site_dir(repo)
+    docs = site / "docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    pages = hand_written(site / "pages")
+    for study in ctx.studies():
+        if ctx.study_path(study.id) in pages:
+            raise SiteError(f"site/pages/{ctx.study_path(study.id)} has the path of a study page")
+    return docs, pages
 
 
 def _write_studies(
