@@ -17,12 +17,11 @@ from matrixpipe.pagegate import PageGate
 
 
 def _site(tmp_path: Path) -> tuple[Path, Path]:
-    """A tiny MkDocs site whose two study pages are still empty placeholders."""
+    """A tiny MkDocs site: study one is an out-of-date page, study two is not written yet."""
     docs = tmp_path / "docs"
     (docs / "studies").mkdir(parents=True)
     (docs / "index.md").write_text("# Home\n")
-    for name in ("one", "two"):
-        (docs / "studies" / f"{name}.md").touch()
+    (docs / "studies" / "one.md").write_text("# Out of date\n")
     (tmp_path / "mkdocs.yml").write_text(
         "site_name: Gate\ndocs_dir: docs\nnot_in_nav: |\n  /studies/\n"
     )

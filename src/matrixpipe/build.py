@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -21,15 +22,16 @@ from matrixpipe import memo, search
 from matrixpipe.check import Result, check
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.forked import Forked, ForkedError
+from matrixpipe.history import History
 from matrixpipe.interrupt import signals_held, terminate_as_exit
 from matrixpipe.render import (
     RenderContext,
     Rendered,
     render,
-    render_around_studies,
     render_context,
+    render_first,
     write_headless,
-    write_studies,
+    write_later,
 )
 from matrixpipe.render.tree import site_dir
 
@@ -65,11 +67,20 @@ def run_render(repo: Path, drafts: bool, color: str = "auto") -> int:
 
 def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -> int:
     """`matrixpipe build`: check, render, `mkdocs build --strict`, then swap the site in."""
-    result = checked(repo, color)
+    from matrixpipe.history import read_history
+
+    # Git walks the history (for the pages' dates) while the check reads the entries; the
+    # thread has ended before anything forks.
+    pool = ThreadPoolExecutor(max_workers=1)
+    history = pool.submit(read_history, repo)
+    try:
+        result = checked(repo, color)
+    finally:
+        pool.shutdown(wait=True)
     if result is None:
         return _refuse("site not built")
     target = (out if out is not None else repo / "public").resolve()
-    warnings = build_atomic(repo, result, target, drafts)
+    warnings = build_atomic(repo, result, target, drafts, history.result())
     if warnings:
         for line in warnings:
             print(f"mkdocs: {line}")
@@ -82,7 +93,13 @@ def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -
     return int(ExitCode.OK)
 
 
-def build_atomic(repo: Path, result: Result, target: Path, drafts: bool = False) -> list[str]:
+def build_atomic(
+    repo: Path,
+    result: Result,
+    target: Path,
+    drafts: bool = False,
+    history: History | None = None,
+) -> list[str]:
     """Render, then build into a temporary folder beside `target` and swap it in only if MkDocs
     is clean.
 
@@ -98,7 +115,7 @@ def build_atomic(repo: Path, result: Result, target: Path, drafts: bool = False)
             with signals_held():
                 fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
                 staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.api-", dir=target.parent))
-            problems = _render_and_build(repo, result, drafts, fresh, staging)
+            problems = _render_and_build(repo, result, drafts, history, fresh, staging)
             if not problems:  # search: Pagefind indexes the built folder, before the swap
                 problems = search.index(result.config.site.search, fresh)
             if problems:
@@ -115,23 +132,28 @@ def build_atomic(repo: Path, result: Result, target: Path, drafts: bool = False)
 
 
 def _render_and_build(
-    repo: Path, result: Result, drafts: bool, fresh: Path, staging: Path
+    repo: Path,
+    result: Result,
+    drafts: bool,
+    history: History | None,
+    fresh: Path,
+    staging: Path,
 ) -> list[str]:
-    """Render every page but the studies', then run MkDocs while a forked child writes the
-    study pages (MkDocs waits at each one it reaches first: `PageGate`), and after them the
+    """Render the pages MkDocs needs first, then run MkDocs while a forked child writes the
+    cell, index and study pages (MkDocs waits at each one it reaches first: `PageGate`), then the
     JSON API and the downloads (thousands of small files MkDocs would only copy) into `staging`;
     all of it ends up in `fresh`. The parent drops the collection before MkDocs runs: MkDocs
     needs the memory."""
     from matrixpipe.pagegate import PageGate
 
-    ctx = render_context(repo, result, drafts)
-    docs, studies, changed = render_around_studies(repo, ctx)
-    job = partial(_studies_then_headless, repo, ctx, docs, staging)
+    ctx = render_context(repo, result, drafts, history)
+    docs, later, changed = render_first(repo, ctx)
+    job = partial(_later_then_headless, repo, ctx, docs, staging)
     with Forked(job, reports=True) as child:
         del ctx
         result.release()
         memo.clear()
-        gate = PageGate(studies, child.reports())
+        gate = PageGate(later, child.reports())
         problems = mkdocs_build(repo, result, fresh, plugins={"matrixpipe-page-gate": gate})
         try:
             written = child.result()
@@ -143,12 +165,13 @@ def _render_and_build(
     return problems or _move_in(staging, fresh)
 
 
-def _studies_then_headless(
+def _later_then_headless(
     repo: Path, ctx: RenderContext, docs: Path, staging: Path, report: Callable[[list[str]], None]
 ) -> int:
-    """The forked child's job: the study pages (reported as they are written), then the API and
-    the downloads, then the memos (the child holds them all); how many study pages changed."""
-    written = write_studies(ctx, docs, report)
+    """The forked child's job: the cell, index and study pages (reported as they are written),
+    then the API and the downloads, then the memos (the child holds them all); how many pages
+    changed."""
+    written = write_later(ctx, docs, report)
     write_headless(ctx, staging)
     memo.save(repo)
     return written

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from itertools import chain
 from pathlib import Path
 
 from matrixpipe import memo
@@ -20,7 +21,7 @@ from matrixpipe.render.cells import render_cell
 from matrixpipe.render.context import API_ROOT, DOWNLOADS_ROOT, RenderContext
 from matrixpipe.render.feeds import render_feeds
 from matrixpipe.render.grid import latest_changes, render_home, render_matrix
-from matrixpipe.render.indexes import render_indexes
+from matrixpipe.render.indexes import INDEX_PAGES, render_indexes
 from matrixpipe.render.markdown import bite_markdown, fragment
 from matrixpipe.render.redirects import render_redirects
 from matrixpipe.render.studies import citation, render_study
@@ -75,18 +76,36 @@ def iter_pages(
     site is never held in memory at once. `headless=False` leaves out the API and downloads,
     which `matrixpipe build` writes beside MkDocs' output instead (see `write_headless`);
     `studies` picks the share of the study pages this stream renders."""
-    c = ctx.collection
-    yield "index.md", render_home(ctx, latest_changes(ctx))
-    for matrix in c.matrices.values():
-        yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
-    for page in c.cells.values():
-        yield ctx.cell_path(page.key), render_cell(ctx, page)
+    yield from iter_first(ctx)
+    yield from iter_listings(ctx)
     yield from iter_studies(ctx, studies)
-    yield from render_indexes(ctx).items()
-    yield from render_feeds(ctx).items()
-    yield from render_redirects(ctx).items()
     if headless:
         yield from headless_files(ctx).items()
+
+
+def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+    """The home page, the matrices, the feeds and the redirects: what MkDocs needs first."""
+    yield "index.md", render_home(ctx, latest_changes(ctx))
+    for matrix in ctx.collection.matrices.values():
+        yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
+    yield from render_feeds(ctx).items()
+    yield from render_redirects(ctx).items()
+
+
+def iter_listings(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+    """The cell pages and the index pages, which list the studies."""
+    for page in ctx.collection.cells.values():
+        yield ctx.cell_path(page.key), render_cell(ctx, page)
+    yield from render_indexes(ctx).items()
+
+
+def later_paths(ctx: RenderContext) -> list[str]:
+    """The docs paths of `iter_listings` and `iter_studies`, without rendering them."""
+    return [
+        *(ctx.cell_path(key) for key in ctx.collection.cells),
+        *INDEX_PAGES,
+        *(ctx.study_path(study.id) for study in ctx.studies()),
+    ]
 
 
 def iter_studies(ctx: RenderContext, share: slice = ALL) -> Iterator[tuple[str, str]]:
@@ -148,33 +167,29 @@ def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
     return Rendered(docs, len(tree), changed)
 
 
-def render_around_studies(repo: Path, ctx: RenderContext) -> tuple[Path, list[str], int]:
-    """Render every page but the studies' into `<repo>/site/docs/` (without the API and the
-    downloads), leave an empty file where a study page is not yet (so MkDocs finds it), and
-    remove whatever is no longer generated; `write_studies` then writes the study pages.
+def render_first(repo: Path, ctx: RenderContext) -> tuple[Path, list[str], int]:
+    """Render what MkDocs needs first (`iter_first`) into `<repo>/site/docs/`, with the
+    hand-written pages, and remove whatever is no longer generated; `write_later` then writes
+    the cell, index and study pages while MkDocs runs (see `matrixpipe.pagegate`).
 
-    Returns the docs folder, the study pages' paths, and how many files changed.
+    Returns the docs folder, the paths `write_later` will write, and how many files changed.
     """
     memo.load(repo)
     docs, pages = _docs_and_pages(repo, ctx)
-    tree, changed = write_changed(merge(iter_pages(ctx, False, studies=NONE), pages), docs)
-    studies = [ctx.study_path(study.id) for study in ctx.studies()]
-    for path in studies:
-        if not (docs / path).exists():
-            (docs / path).parent.mkdir(parents=True, exist_ok=True)
-            (docs / path).touch()
-    tree.update(studies)
-    return docs, studies, changed + remove_stale(docs, tree)
+    tree, changed = write_changed(merge(iter_first(ctx), pages), docs)
+    later = later_paths(ctx)
+    tree.update(later)
+    return docs, later, changed + remove_stale(docs, tree)
 
 
-def write_studies(
+def write_later(
     ctx: RenderContext, docs: Path, report: Callable[[list[str]], None], batch: int = 50
 ) -> int:
-    """Write each visible study's page that changed, reporting the paths done in batches;
-    how many were written."""
+    """Write each cell, index and study page that changed, reporting the paths done in
+    batches; how many were written."""
     changed = 0
     done: list[str] = []
-    for path, text in iter_studies(ctx):
+    for path, text in chain(iter_listings(ctx), iter_studies(ctx)):
         changed += write_changed([(path, text.encode("utf-8"))], docs)[1]
         done.append(path)
         if len(done) >= batch:

@@ -50,6 +50,10 @@ INDEXES = {
 }
 
 
+LANDING = "indexes/index.md"
+INDEX_PAGES = (*(index.path for index in INDEXES.values()), LANDING)
+
+
 def index_link(kind: str, value: object) -> tuple[str, str]:
     """The docs file and anchor of one group of an index, for links from other pages."""
     index = INDEXES[kind]
@@ -77,7 +81,7 @@ def render_indexes(ctx: RenderContext) -> dict[str, str]:
         "categories": models.CATEGORIES.index,
     }
     pages = {INDEXES[k].path: _page(ctx, INDEXES[k], groups[k], order[k]) for k in INDEXES}
-    pages["indexes/index.md"] = _landing(groups)
+    pages[LANDING] = _landing(groups)
     return pages
 
 
