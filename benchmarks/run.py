@@ -30,6 +30,7 @@ from generate import WORDS, generate, sentence, study_id
 ROOT = Path(__file__).resolve().parent.parent
 MATRIXPIPE = [sys.executable, "-m", "matrixpipe"]
 COLD_BUILD = "matrixpipe build, cold"
+WARM_BUILD = "matrixpipe build, warm, one study changed"
 FLOOR = """
 import sys
 from pathlib import Path
@@ -144,10 +145,14 @@ def run(n: int, workdir: Path) -> list[Row]:
                         "same site config; ordinary prose pages, each the size of a study page"))
     shutil.rmtree(corpus / ".matrixpipe-cache")
     shutil.rmtree(corpus / "site" / "docs")
+    # Let the file system finish deleting the render's 50,000 files first: a fresh clone has
+    # no such folder, and the cold build should not pay for this benchmark's own clean-up.
+    os.sync()
+    time.sleep(5)
     rows.append(measure(COLD_BUILD, [*MATRIXPIPE, "build", ".", "--out", str(workdir / "site")],
                         corpus, "check + render + mkdocs build, from no cache and no docs folder"))
-    touched.write_text(touched.read_text().replace("status: published", "status: published\n# z"))
-    rows.append(measure("matrixpipe build, warm, one study changed",
+    touched.write_text(touched.read_text().replace('title: "', 'title: "Revised: ', 1))
+    rows.append(measure(WARM_BUILD,
                         [*MATRIXPIPE, "build", ".", "--out", str(workdir / "site")], corpus,
                         "the cache and docs folder of the build before"))
     return rows
@@ -160,6 +165,7 @@ def report(rows: list[Row], n: int) -> str:
     floor = by["raw read of every file (the floor)"].seconds
     warm = by["matrixpipe check, warm, one file changed"].seconds
     build = by[COLD_BUILD].seconds
+    rebuild = by[WARM_BUILD].seconds
     plain = next(r for r in rows if r.name.startswith("plain mkdocs")).seconds
     peak = max(r.peak_mb for r in rows if r.name.startswith("matrixpipe"))
     lines = [
@@ -182,23 +188,33 @@ def report(rows: list[Row], n: int) -> str:
                 f"{warm:.2f} s (limit {max(0.5, 5 * floor):.2f} s)", warm <= max(0.5, 5 * floor)),
         _target("memory < 1 GB", f"{peak:.0f} MB", peak < 1024),
         _target("cold build ≤ 1.2× plain mkdocs", f"{build / plain:.2f}×", build <= 1.2 * plain),
+        _target("warm build ≤ 1.2× plain mkdocs", f"{rebuild / plain:.2f}×", rebuild <= 1.2 * plain),
         "",
         "For scale: the issue measured 58 s for 10,000 plain pages with Material and 4.5 s with",
-        "Hugo on this kind of machine. The plain pages here hold each study's YAML as text, with no",
-        "links, no sections and no navigation, so MkDocs has little to do for them.",
+        "Hugo on this kind of machine. The plain reference here is the collection's own site",
+        "configuration (theme, features, Markdown extensions, search) with one ordinary Markdown",
+        "page per study page, each of the same size: headings, paragraphs with links and",
+        "emphasis, and lists.",
         "",
-        "## Where the build time goes",
+        "## How the build keeps up with a plain MkDocs build",
         "",
-        "The build does far more than the plain reference: each study page's contributor Markdown",
-        "is rendered fragment by fragment and sanitised (so no fragment can change the page around",
-        "it), a citation is formatted by citeproc-py (about a millisecond per study), the JSON API",
-        "renders every Markdown field again for re-users, and every study gets BibTeX, RIS and",
-        "CSL-JSON downloads: four to five files per study besides its page. MkDocs then parses",
-        "the sanitised HTML blocks again and indexes every section for Material's search. The",
-        "render-and-build target is not met; the ways forward are a render cache keyed by content",
-        "hash (as the check has), rendering in a process pool, and Pagefind instead of Material's",
-        "search index for large collections (`site: {search: pagefind}`), which also keeps the",
-        "reader's download under 1 MB (tests/test_search_scale.py).",
+        "MkDocs itself takes about as long on the collection's pages as on the plain ones: a study",
+        "page's body is one raw HTML block per section (its contributor Markdown already",
+        "converted and sanitised by matrixpipe), which Python-Markdown sets aside whole. The rest",
+        "of the work runs beside MkDocs on the second core:",
+        "",
+        "- Git's history is read while the check runs;",
+        "- MkDocs starts once the home and matrix pages are written; a forked child writes the",
+        "  cell, index and study pages meanwhile, and MkDocs waits at any it reaches first",
+        "  (`matrixpipe.pagegate`);",
+        "- the same child then writes the JSON API and the downloads (about four files per",
+        "  study) straight into the new site instead of through MkDocs, which would only copy",
+        "  them;",
+        "- citations (citeproc-py, about a millisecond each) and sanitised contributor HTML are",
+        "  kept between runs in `.matrixpipe-cache/render.marshal`, keyed by their inputs.",
+        "",
+        "Search at this size: Pagefind (`site: {search: pagefind}`) keeps the reader's download",
+        "before the first result under 1 MB (tests/test_search_scale.py).",
     ]
     return "\n".join(lines) + "\n"
 
