@@ -257,6 +257,20 @@ def test_hand_written_page_may_not_replace_a_generated_one(
     assert "site/pages/index.md" in result.output
 
 
+def test_hand_written_page_may_not_replace_a_cell_page(site_repo: Path, run_cli: RunCli) -> None:
+    """Cell, index and study pages are written apart from the hand-written ones (during the
+    build, by a forked child): a clash is still refused, by render and build alike."""
+    (site_repo / "site" / "pages" / "alcohol").mkdir()
+    (site_repo / "site" / "pages" / "alcohol" / "E5.md").write_text("# Mine\n")
+
+    for command in ("render", "build"):
+        result = run_cli([command, site_repo])
+
+        assert result.exit_code == 2, result.output
+        assert "site/pages/alcohol/E5.md has the path of a generated page" in result.output
+    assert not (site_repo / "public").exists()
+
+
 def test_watcher_calls_back_when_an_entry_changes(tmp_path: Path) -> None:
     entry = tmp_path / "entries" / "a.yaml"
     entry.parent.mkdir()

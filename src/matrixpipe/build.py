@@ -147,8 +147,8 @@ def _render_and_build(
     from matrixpipe.pagegate import PageGate
 
     ctx = render_context(repo, result, drafts, history)
-    docs, later, changed = render_first(repo, ctx)
-    job = partial(_later_then_headless, repo, ctx, docs, staging)
+    first, later = render_first(repo, ctx)
+    job = partial(_later_then_headless, repo, ctx, first.docs, staging)
     with Forked(job, reports=True) as child:
         del ctx
         result.release()
@@ -160,8 +160,7 @@ def _render_and_build(
         except ForkedError as exc:
             problems.append(f"ERROR: rendering the study pages or the JSON API failed:\n{exc}")
             written = 0
-    files = sum(1 for path in docs.rglob("*") if path.is_file())
-    _say_rendered(repo, Rendered(docs, files, changed + written))
+    _say_rendered(repo, Rendered(first.docs, first.files, first.changed + written))
     return problems or _move_in(staging, fresh)
 
 

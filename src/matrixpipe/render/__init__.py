@@ -2,7 +2,9 @@
 
 The pipeline renders; MkDocs only turns Markdown into HTML. Everything here writes files into the
 generated docs folder `site/docs/`, which a plain `mkdocs build -f site/mkdocs.yml` (or Zensical)
-turns into the site: no logic lives in MkDocs plugins.
+turns into the site: no logic lives in MkDocs plugins. `matrixpipe build` renders in two parts,
+`render_first` and then `write_later` beside MkDocs (see `matrixpipe.build`), and writes the API
+and the downloads straight into the built site.
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
     saved here when the render is complete, and by `matrixpipe build` once its API is written.
     """
     memo.load(repo)
-    docs, pages = _docs_and_pages(repo, ctx)
+    docs, pages = _docs_and_pages(repo, later_paths(ctx))
     if len(ctx.studies()) < SHARED_RENDER:
         tree, changed = write_changed(merge(iter_pages(ctx, headless), pages), docs)
     else:
@@ -167,19 +169,20 @@ def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
     return Rendered(docs, len(tree), changed)
 
 
-def render_first(repo: Path, ctx: RenderContext) -> tuple[Path, list[str], int]:
+def render_first(repo: Path, ctx: RenderContext) -> tuple[Rendered, list[str]]:
     """Render what MkDocs needs first (`iter_first`) into `<repo>/site/docs/`, with the
     hand-written pages, and remove whatever is no longer generated; `write_later` then writes
     the cell, index and study pages while MkDocs runs (see `matrixpipe.pagegate`).
 
-    Returns the docs folder, the paths `write_later` will write, and how many files changed.
+    Returns what is rendered once `write_later` is done, and the paths it will write.
     """
     memo.load(repo)
-    docs, pages = _docs_and_pages(repo, ctx)
-    tree, changed = write_changed(merge(iter_first(ctx), pages), docs)
     later = later_paths(ctx)
+    docs, pages = _docs_and_pages(repo, later)
+    tree, changed = write_changed(merge(iter_first(ctx), pages), docs)
     tree.update(later)
-    return docs, later, changed + remove_stale(docs, tree)
+    changed += remove_stale(docs, tree)
+    return Rendered(docs, len(tree), changed), later
 
 
 def write_later(
@@ -200,15 +203,18 @@ def write_later(
     return changed
 
 
-def _docs_and_pages(repo: Path, ctx: RenderContext) -> tuple[Path, dict[str, bytes]]:
-    """The docs folder (made if missing) and the hand-written pages, none on a study's path."""
+def _docs_and_pages(repo: Path, apart: list[str]) -> tuple[Path, dict[str, bytes]]:
+    """The docs folder (made if missing) and the hand-written pages, none on the path of a
+    page written apart from them (a cell, index or study page)."""
     site = site_dir(repo)
     docs = site / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     pages = hand_written(site / "pages")
-    for study in ctx.studies():
-        if ctx.study_path(study.id) in pages:
-            raise SiteError(f"site/pages/{ctx.study_path(study.id)} has the path of a study page")
+    for path in apart:
+        if path in pages:
+            raise SiteError(
+                f"site/pages/{path} has the path of a generated page; rename or remove it"
+            )
     return docs, pages
 
 

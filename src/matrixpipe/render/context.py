@@ -10,6 +10,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import quote
 
 from matrixpipe import models
@@ -42,6 +43,10 @@ class RenderContext:
 
     def studies(self) -> list[models.Study]:
         """Visible studies, sorted by id so every page and feed is stable."""
+        return self._studies
+
+    @cached_property
+    def _studies(self) -> list[models.Study]:
         return sorted(
             (s for s in self.collection.studies.values() if self.shows(s.status)),
             key=lambda s: s.id,
