@@ -158,7 +158,9 @@ def _render_and_build(
         try:
             written = child.result()
         except ForkedError as exc:
-            problems.append(f"ERROR: rendering the study pages or the JSON API failed:\n{exc}")
+            problems.append(
+                f"ERROR: rendering the cell, index and study pages or the API failed:\n{exc}"
+            )
             written = 0
     _say_rendered(repo, Rendered(first.docs, first.files, first.changed + written))
     return problems or _move_in(staging, fresh)

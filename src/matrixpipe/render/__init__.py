@@ -43,16 +43,15 @@ __all__ = [
     "citation",
     "fragment",
     "render",
-    "render_around_studies",
     "render_context",
+    "render_first",
     "render_pages",
     "write_headless",
-    "write_studies",
+    "write_later",
 ]
 
 
 ALL = slice(None)
-NONE = slice(0)
 # From this many visible studies, a forked child renders half of the study pages.
 SHARED_RENDER = 1000
 
@@ -71,18 +70,14 @@ def render_pages(ctx: RenderContext) -> dict[str, str]:
     return dict(iter_pages(ctx))
 
 
-def iter_pages(
-    ctx: RenderContext, headless: bool = True, studies: slice = ALL
-) -> Iterator[tuple[str, str]]:
+def iter_pages(ctx: RenderContext, studies: slice = ALL) -> Iterator[tuple[str, str]]:
     """Every generated file as (docs path, text), one at a time: linear in time, and the whole
-    site is never held in memory at once. `headless=False` leaves out the API and downloads,
-    which `matrixpipe build` writes beside MkDocs' output instead (see `write_headless`);
-    `studies` picks the share of the study pages this stream renders."""
+    site is never held in memory at once. `studies` picks the share of the study pages this
+    stream renders."""
     yield from iter_first(ctx)
     yield from iter_listings(ctx)
     yield from iter_studies(ctx, studies)
-    if headless:
-        yield from headless_files(ctx).items()
+    yield from headless_files(ctx).items()
 
 
 def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
@@ -142,30 +137,29 @@ def render_context(
     )
 
 
-def render(repo: Path, ctx: RenderContext, headless: bool = True) -> Rendered:
-    """Render into `<repo>/site/docs/`, with the hand-written pages (and, unless `headless` is
-    False, the JSON API and downloads, so a plain `mkdocs build` or Zensical builds it all).
+def render(repo: Path, ctx: RenderContext) -> Rendered:
+    """Render into `<repo>/site/docs/`, with the hand-written pages, the JSON API and the
+    downloads, so a plain `mkdocs build` or Zensical builds it all.
 
     A large collection's study pages are shared with a forked child: half each, on two cores.
     Citations and contributor HTML are memoised between runs (`matrixpipe.memo`); the memos are
-    saved here when the render is complete, and by `matrixpipe build` once its API is written.
+    saved here, and by `matrixpipe build` once its API is written.
     """
     memo.load(repo)
     docs, pages = _docs_and_pages(repo, later_paths(ctx))
     if len(ctx.studies()) < SHARED_RENDER:
-        tree, changed = write_changed(merge(iter_pages(ctx, headless), pages), docs)
+        tree, changed = write_changed(merge(iter_pages(ctx), pages), docs)
     else:
         child = partial(_write_studies, ctx, docs, slice(1, None, 2))
         with Forked(child) as other:
-            mine = iter_pages(ctx, headless, studies=slice(0, None, 2))
+            mine = iter_pages(ctx, studies=slice(0, None, 2))
             tree, changed = write_changed(merge(mine, pages), docs)
             their_tree, their_changed, their_memos = other.result()
         memo.absorb(their_memos)
         tree |= their_tree
         changed += their_changed
     changed += remove_stale(docs, tree)
-    if headless:
-        memo.save(repo)
+    memo.save(repo)
     return Rendered(docs, len(tree), changed)
 
 
