@@ -4,6 +4,7 @@ headless Chromium, console-error capture and axe-core accessibility checks."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import shutil
 import threading
@@ -27,6 +28,16 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under `folder` by its relative path, as a SHA-256: two equal snapshots mean
+    the same files with the same bytes."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def add_site(repo: Path) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sys
@@ -16,7 +15,7 @@ from matrixpipe.check import check
 from matrixpipe.forked import Forked, ForkedError
 from matrixpipe.render import render, render_context
 
-from browser import ROOT, add_site
+from browser import ROOT, add_site, snapshot
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate
@@ -58,14 +57,6 @@ def test_leaving_early_stops_the_child(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_a_shared_render_writes_the_same_docs_as_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -73,7 +64,7 @@ def test_a_shared_render_writes_the_same_docs_as_one_process(
     ctx = render_context(repo, check(repo))
     docs = repo / "site" / "docs"
     alone = render(repo, ctx)
-    expected = _snapshot(docs)
+    expected = snapshot(docs)
     shutil.rmtree(docs)
     (docs / "studies").mkdir(parents=True)
     (docs / "studies" / "stale.md").write_text("# A study that is gone\n")
@@ -81,6 +72,6 @@ def test_a_shared_render_writes_the_same_docs_as_one_process(
     monkeypatch.setattr(render_module, "SHARED_RENDER", 1)
     shared = render(repo, ctx)
 
-    assert _snapshot(docs) == expected
+    assert snapshot(docs) == expected
     assert shared.files == alone.files == len(expected)
     assert shared.changed == len(expected) + 1  # every file written, the stale one removed

@@ -8,7 +8,6 @@ moment, every entry is its original bytes or its fully formatted bytes, never a 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import signal
@@ -22,20 +21,12 @@ import pytest
 from matrixpipe.build import run_build
 from matrixpipe.fmt import format_text
 
-from browser import ROOT, add_site
+from browser import ROOT, add_site, snapshot
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from generate import generate
 
 STUDIES = 120  # MkDocs takes a few seconds on these: time to interrupt it halfway
-
-
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _env() -> dict[str, str]:
@@ -84,7 +75,7 @@ def test_interrupted_build_keeps_the_previous_site(
     built: tuple[Path, Path], signals: tuple[signal.Signals, ...]
 ) -> None:
     repo, out = built
-    before = _snapshot(out)
+    before = snapshot(out)
     assert "index.html" in before
 
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
@@ -103,7 +94,7 @@ def test_interrupted_build_keeps_the_previous_site(
 
     assert "built the site" not in output, "the build finished before it was interrupted"
     assert proc.returncode != 0
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"], output
 
 

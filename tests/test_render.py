@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
 import time
@@ -15,7 +14,7 @@ from matrixpipe.render.markdown import escape
 from matrixpipe.render.watch import Watcher
 from matrixpipe.sanitize import contributor_html
 
-from browser import add_site
+from browser import add_site, snapshot
 from conftest import RunCli
 
 PROBATION = "probation-alcohol-offenders-2009"
@@ -27,14 +26,6 @@ E5 = "entries/cells/alcohol/E5.md"
 def site_repo(collection: Path) -> Path:
     """The bundled collection with the repository's site folder."""
     return add_site(collection)
-
-
-def _snapshot(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def _edit(path: Path, old: str, new: str) -> None:
@@ -126,17 +117,17 @@ def test_broken_link_in_a_hand_written_page_fails_the_mkdocs_build(
 def test_failed_build_leaves_the_previous_site_untouched(site_repo: Path, run_cli: RunCli) -> None:
     out = site_repo / "out" / "site"
     assert run_cli(["build", site_repo, "--out", out]).exit_code == 0
-    before = _snapshot(out)
+    before = snapshot(out)
     assert "index.html" in before
 
     _edit(site_repo / E5, "## Highlighted study", "Changed text.\n\n## Highlighted study")
     (site_repo / "site" / "pages" / "broken.md").write_text("[x](missing.md)\n")
     assert run_cli(["build", site_repo, "--out", out]).exit_code == 1
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
 
     _edit(site_repo / E5, "issues [below](#issues)", "issues [below](#nope)")
     assert run_cli(["build", site_repo, "--out", out]).exit_code == 1
-    assert _snapshot(out) == before
+    assert snapshot(out) == before
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]  # no temporary folders left
 
 
