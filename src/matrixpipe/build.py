@@ -22,7 +22,7 @@ from matrixpipe import memo, search
 from matrixpipe.check import Result, check
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.forked import Forked, ForkedError
-from matrixpipe.history import History
+from matrixpipe.history import History, read_history
 from matrixpipe.interrupt import signals_held, terminate_as_exit
 from matrixpipe.render import (
     RenderContext,
@@ -67,8 +67,6 @@ def run_render(repo: Path, drafts: bool, color: str = "auto") -> int:
 
 def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -> int:
     """`matrixpipe build`: check, render, `mkdocs build --strict`, then swap the site in."""
-    from matrixpipe.history import read_history
-
     # Git walks the history (for the pages' dates) while the check reads the entries; the
     # thread has ended before anything forks.
     pool = ThreadPoolExecutor(max_workers=1)

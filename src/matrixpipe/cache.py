@@ -36,22 +36,39 @@ def content_digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
+def read_cache_file(file: Path) -> Any | None:
+    """The payload of a cache file this version of matrixpipe wrote; None if it is missing,
+    damaged or from another version."""
+    try:
+        version, payload = marshal.loads(file.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    return payload if version == salt() else None
+
+
+def write_cache_file(file: Path, payload: Any) -> None:
+    """Write a cache file atomically, stamped with this version; one that cannot be written is
+    skipped (a cache is never needed)."""
+    try:
+        write_bytes_atomic(file, marshal.dumps((salt(), payload)))
+        ignore = file.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+    except OSError:
+        pass
+
+
 class EntryCache:
     """path → (content digest, payload); entries not seen in a run are dropped when it saves."""
 
     def __init__(self, repo: Path | None) -> None:
         self.file = repo / CACHE_DIR / _FILE if repo is not None else None
-        self.salt = salt() if repo is not None else ""
         self.old: dict[str, tuple[str, Any]] = {}
         self.new: dict[str, tuple[str, Any]] = {}
         self.dirty = False
-        if self.file is not None and self.file.is_file():
-            try:
-                version, entries = marshal.loads(self.file.read_bytes())
-            except (ValueError, EOFError, TypeError):
-                version, entries = None, {}
-            if version == self.salt and isinstance(entries, dict):
-                self.old = entries
+        entries = read_cache_file(self.file) if self.file is not None else None
+        if isinstance(entries, dict):
+            self.old = entries
 
     def get(self, path: str, digest: str) -> Payload | None:
         hit = self.old.get(path)
@@ -70,13 +87,7 @@ class EntryCache:
         """Write the cache if anything changed; a cache that cannot be written is skipped."""
         if self.file is None or (not self.dirty and len(self.new) == len(self.old)):
             return
-        try:
-            write_bytes_atomic(self.file, marshal.dumps((self.salt, self.new)))
-            ignore = self.file.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
-        except OSError:
-            pass
+        write_cache_file(self.file, self.new)
 
 
 def _plain(d: Diagnostic) -> tuple[Any, ...]:

@@ -9,13 +9,10 @@ cache, it is keyed by a digest of matrixpipe's own source: a new version never r
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from matrixpipe.cache import CACHE_DIR, salt
-from matrixpipe.fsutil import write_bytes_atomic
+from matrixpipe.cache import CACHE_DIR, content_digest, read_cache_file, write_cache_file
 
 V = TypeVar("V")
 _FILE = "render.marshal"
@@ -35,7 +32,7 @@ class Memo(Generic[V]):
 
     @staticmethod
     def key(text: str) -> str:
-        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+        return content_digest(text.encode("utf-8"))
 
     def get(self, key: str) -> V | None:
         value = self.data.get(key)
@@ -57,12 +54,8 @@ _UNCLAIMED: Payload = {}
 
 def load(repo: Path) -> None:
     """Fill the memos from the repository's cache file, if it is there and of this version."""
-    file = repo / CACHE_DIR / _FILE
-    try:
-        version, payload = marshal.loads(file.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        return
-    if version == salt() and isinstance(payload, dict):
+    payload = read_cache_file(repo / CACHE_DIR / _FILE)
+    if isinstance(payload, dict):
         absorb(payload, used=False)
 
 
@@ -99,11 +92,4 @@ def clear() -> None:
 
 def save(repo: Path) -> None:
     """Write what this run used; a cache that cannot be written is skipped."""
-    file = repo / CACHE_DIR / _FILE
-    try:
-        write_bytes_atomic(file, marshal.dumps((salt(), used())))
-        ignore = file.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-    except OSError:
-        pass
+    write_cache_file(repo / CACHE_DIR / _FILE, used())

@@ -121,21 +121,28 @@ def _actions(ctx: RenderContext, page: CellPage) -> str:
 
 
 def _downloads(ctx: RenderContext, page: CellPage) -> str:
-    """Links to this cell's evidence as CSV and reference-manager files (HTML links: the
-    downloads are written beside the site, not through MkDocs)."""
+    """Links to this cell's evidence as CSV and reference-manager files."""
     from matrixpipe.export.downloads import cell_downloads
 
     if not ctx.listings(page):
         return ""
-    names = {"csv": "CSV", "bib": "BibTeX", "ris": "RIS", "csl.json": "CSL-JSON"}
-    here = ctx.cell_path(page.key)
-    links = " · ".join(
-        f'<a href="{attr(ctx.href(here, f"{DOWNLOADS_ROOT}/{path}"))}">{names[ext]}</a>'
-        for ext, path in cell_downloads(page.key).items()
-    )
+    links = download_links(ctx, ctx.cell_path(page.key), cell_downloads(page.key))
     return (
         f'<p class="mp-downloads" data-search-exclude>Take this cell\'s evidence away: {links}</p>'
         "\n\n"
+    )
+
+
+_FORMAT_NAMES = {"csv": "CSV", "bib": "BibTeX", "ris": "RIS", "csl.json": "CSL-JSON"}
+
+
+def download_links(ctx: RenderContext, page: str, files: dict[str, str]) -> str:
+    """`<a>CSV</a> · <a>BibTeX</a> · …` from `page` to download files (format → path under the
+    downloads folder). HTML links: the downloads are written beside the site, not through
+    MkDocs, which would report Markdown links to them as broken."""
+    return " · ".join(
+        f'<a href="{attr(ctx.href(page, f"{DOWNLOADS_ROOT}/{path}"))}">{_FORMAT_NAMES[ext]}</a>'
+        for ext, path in files.items()
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from html import escape as html_escape
 
 from matrixpipe import models
-from matrixpipe.render.cells import listing_anchor, related_items
-from matrixpipe.render.context import DOWNLOADS_ROOT, RenderContext
+from matrixpipe.render.cells import download_links, listing_anchor, related_items
+from matrixpipe.render.context import RenderContext
 from matrixpipe.render.indexes import index_link
 from matrixpipe.render.markdown import (
     attr,
@@ -169,13 +169,7 @@ def _cite(ctx: RenderContext, study: models.Study) -> str:
     from matrixpipe.export.downloads import study_downloads
 
     text = citation(study)
-    page = ctx.study_path(study.id)
-    names = {"bib": "BibTeX", "ris": "RIS", "csl.json": "CSL-JSON"}
-    # HTML links: the downloads are written beside the site, not through MkDocs.
-    downloads = " · ".join(
-        f'<a href="{attr(ctx.href(page, f"{DOWNLOADS_ROOT}/{path}"))}">{names[ext]}</a>'
-        for ext, path in study_downloads(study.id).items()
-    )
+    downloads = download_links(ctx, ctx.study_path(study.id), study_downloads(study.id))
     # citeproc-py escapes every value it formats, so its HTML can stand in the page as it is.
     return (
         "## Cite this study {#mp-cite}\n\n"
