@@ -24,10 +24,10 @@ from jsonschema import Draft202012Validator
 
 from matrixpipe import models
 from matrixpipe.check import check
-from matrixpipe.export.api import api_files, write_api
+from matrixpipe.export.api import api_files, studies_json, write_api
 from matrixpipe.export.apimodels import api_schema_files
 from matrixpipe.export.citation import citation_html, citation_text, style_path
-from matrixpipe.export.common import Urls
+from matrixpipe.export.common import Urls, dump_json
 from matrixpipe.export.downloads import (
     cell_downloads,
     collection_downloads,
@@ -479,3 +479,19 @@ def test_multi_study_files_are_single_study_files_joined() -> None:
     studies = list(check(_Path(__file__).resolve().parent.parent).collection.studies.values())
     for write in (bibtex, ris):
         assert write(studies) == "\n".join(write([s]) for s in studies), write.__name__
+
+
+def test_studies_json_is_the_whole_document_as_dump_json_writes_it(bundled: Collection) -> None:
+    """studies.json is put together from the studies' own files (10,000 studies as one tree of
+    objects would take hundreds of megabytes); the bytes must be those of the whole document."""
+    files = api_files(bundled)
+    order = [study["id"] for study in json.loads(files["studies.json"])["studies"]]
+    whole = {
+        "api_version": 1,
+        "count": len(order),
+        "studies": [json.loads(files[f"studies/{study_id}.json"]) for study_id in order],
+    }
+
+    assert len(order) == len([name for name in files if name.startswith("studies/")]) > 1
+    assert files["studies.json"] == dump_json(whole)
+    assert studies_json([]) == dump_json({"api_version": 1, "count": 0, "studies": []})

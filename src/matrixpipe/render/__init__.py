@@ -77,7 +77,7 @@ def iter_pages(ctx: RenderContext, studies: slice = ALL) -> Iterator[tuple[str, 
     yield from iter_first(ctx)
     yield from iter_listings(ctx)
     yield from iter_studies(ctx, studies)
-    yield from headless_files(ctx).items()
+    yield from headless_files(ctx)
 
 
 def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
@@ -111,16 +111,18 @@ def iter_studies(ctx: RenderContext, share: slice = ALL) -> Iterator[tuple[str, 
         yield ctx.study_path(study.id), render_study(ctx, study)
 
 
-def headless_files(ctx: RenderContext) -> dict[str, str]:
-    """The JSON API under `api/v1/` and the reference-manager downloads under `downloads/`."""
+def headless_files(ctx: RenderContext) -> Iterator[tuple[str, str]]:
+    """The JSON API under `api/v1/` and the reference-manager downloads under `downloads/`, as
+    (docs path, text). One set is let go before the next is made: at 10,000 studies each holds
+    a few hundred megabytes of text."""
     from matrixpipe.export.api import api_files
     from matrixpipe.export.downloads import download_files
 
     api = api_files(ctx.collection, ctx.site.url.rstrip("/"), ctx.drafts, ctx.site.title)
-    files = {f"{API_ROOT}/{path}": text for path, text in api.items()}
+    yield from ((f"{API_ROOT}/{path}", text) for path, text in api.items())
+    del api
     downloads = download_files(ctx.collection, ctx.drafts)
-    files.update({f"{DOWNLOADS_ROOT}/{path}": text for path, text in downloads.items()})
-    return files
+    yield from ((f"{DOWNLOADS_ROOT}/{path}", text) for path, text in downloads.items())
 
 
 def render_context(
@@ -223,7 +225,7 @@ def write_headless(ctx: RenderContext, into: Path) -> int:
     """Write the JSON API and the downloads into an empty folder; how many files."""
     made: set[Path] = set()
     count = 0
-    for rel, text in headless_files(ctx).items():
+    for rel, text in headless_files(ctx):
         path = into / rel
         if path.parent not in made:
             path.parent.mkdir(parents=True, exist_ok=True)
