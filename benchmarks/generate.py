@@ -15,14 +15,15 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORDS = (
+_TEXT = (
     "treatment offenders alcohol drug services probation prison community recovery "
     "evidence review commissioning outcomes relapse family children practitioners training "
     "partnership screening brief intervention counselling medication detoxification housing "
     "employment safeguarding criminal justice health local national evaluation cohort trial "
     "survey interviews qualitative quantitative randomised quality access engagement retention "
     "harm reduction naloxone methadone buprenorphine peer support mutual aid continuity"
-).split()
+)
+WORDS = _TEXT.split()
 TAGS = [
     "offenders", "probation", "prisons", "families", "children", "commissioning", "workforce",
     "harm-reduction", "opioids", "alcohol", "housing", "employment", "mutual-aid", "quality",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from matrixpipe.export.references import bibtex, ris
 from matrixpipe.resolve import Collection
 
 from conftest import ROOT, RunCli
+from tools import require
 
 SCHEMA_DIR = ROOT / "schema" / "api"
 E5 = "alcohol/E5"
@@ -357,7 +357,7 @@ def test_export_json_then_check_jsonschema(run_cli: RunCli, tmp_path: Path) -> N
     assert len(studies) == 18
     checked = subprocess.run(
         [
-            shutil.which("check-jsonschema") or "check-jsonschema",
+            require("check-jsonschema"),
             "--schemafile",
             str(SCHEMA_DIR / "study.schema.json"),
             *studies,

@@ -17,6 +17,7 @@ import pytest
 from matrixpipe import yamlload
 
 from conftest import ENTRIES, ROOT
+from tools import require
 
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
@@ -49,7 +50,9 @@ def steps(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def run(args: list[str], cwd: Path = ROOT, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
+    """Run a command the tests need (`tools.require` names it if it is missing)."""
+    command = [require(args[0]), *args[1:]]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)
 
 
 def test_workflows_are_there() -> None:
