@@ -25,6 +25,8 @@ class _Markup(HTMLParser):
             unsafe_url = link_scheme(value) not in SCHEMES or value.startswith(("//", "/\\"))
             if name in ("href", "src", "action", "formaction") and unsafe_url:
                 self.problems.append(f"<{tag} {name}={value!r}>")
+            if name == "class" and any(c.startswith("md-") for c in value.split()):
+                self.problems.append(f"<{tag} class={value!r}>: a theme class")
 
 
 def assert_inert(html: str, source: str) -> None:

@@ -1,17 +1,18 @@
 """Seed corpora for the atheris harnesses, from the bundled collection (see fuzz/README.md).
 
-python fuzz/make_corpus.py      # writes fuzz/corpus/markdown/ and fuzz/corpus/loader/
+python fuzz/make_corpus.py [OUT]   # writes OUT/markdown/ and OUT/loader/ (OUT: fuzz/corpus)
 """
 
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = Path(__file__).resolve().parent / "corpus"
+OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent / "corpus"
 
 
 def _write(folder: Path, data: bytes) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,14 @@ ENTRIES = ROOT / "entries"
 CASES = Path(__file__).resolve().parent / "cases"
 
 RunCli = Callable[..., Result]
+
+# matrixpipe's caches live in the user's cache folder; the tests (and every process they start)
+# use a folder of their own, removed at the end, so they neither read nor fill the real one.
+if "MATRIXPIPE_TEST_CACHE" not in os.environ:
+    os.environ["MATRIXPIPE_CACHE_DIR"] = os.environ["MATRIXPIPE_TEST_CACHE"] = tempfile.mkdtemp(
+        prefix="matrixpipe-test-cache-"
+    )
+    atexit.register(shutil.rmtree, os.environ["MATRIXPIPE_CACHE_DIR"], True)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import markdown
@@ -22,7 +23,8 @@ from test_safety_render import _site_markdown, assert_inert
 
 from matrixpipe.check import process
 from matrixpipe.render.markdown import bite_markdown, html_block
-from matrixpipe.sanitize import contributor_html
+from matrixpipe.safety import excess
+from matrixpipe.sanitize import FragmentError, contributor_html
 
 PIECES = [
     "<script>alert(1)</script>",
@@ -71,6 +73,13 @@ PIECES = [
     '{ href="javascript:alert(1)" }',
     "{#__pwned}",
     "{: #ok .fine }",
+    "{: .md-consent__overlay }",
+    "{: .note .md-typeset .js }",
+    "- - - - - - - - - - - - - - - - - - x",
+    "        - ",
+    "> > > > > > > > ",
+    "<https://a " * 8,
+    "[a " * 8,
     "&lt;script&gt;alert(1)&lt;/script&gt;",
     "&#60;script&#62;",
     "&amp;",
@@ -149,12 +158,50 @@ FUZZ = settings(
 )
 
 
+def _converted(text: str) -> str | None:
+    """The fragment's HTML; None where the converter's guard stopped it, which it may do only
+    for a field the check refuses (MP409, MP413, MP414)."""
+    try:
+        return contributor_html(text, _resolve)
+    except FragmentError:
+        assert excess(text) is not None, f"the guard stopped a field the check allows: {text!r}"
+        return None
+
+
 @FUZZ
 @given(markdown_texts)
 def test_contributor_html_is_always_inert(text: str) -> None:
-    html = contributor_html(text, _resolve)
-    assert "<script" not in html.lower()
-    assert_inert(html, repr(text))
+    html = _converted(text)
+    if html is not None:
+        assert "<script" not in html.lower()
+        assert_inert(html, repr(text))
+
+
+# The shapes that once stalled or crashed a build: deep lists, runs of unclosed links and
+# autolinks, and indentation; repeated far past the check's bounds.
+HEAVY = st.one_of(
+    st.tuples(
+        st.sampled_from(["- ", "> ", "1. ", "<https://a ", "[a ", "![a ", "<a ", "*a "]),
+        st.integers(min_value=1, max_value=3000),
+        st.sampled_from(["x", "\n", " word "]),
+    ).map(lambda t: t[0] * t[1] + t[2]),
+    st.integers(min_value=1, max_value=400).map(
+        lambda n: "\n".join("    " * i + "- x" for i in range(n))
+    ),
+)
+
+
+@settings(FUZZ, max_examples=min(FUZZ.max_examples, 40), deadline=None)
+@given(HEAVY)
+def test_heavy_shapes_are_refused_or_converted_quickly(text: str) -> None:
+    started = time.perf_counter()
+    html = _converted(text)
+    took = time.perf_counter() - started
+    if excess(text) is None:
+        assert html is not None
+        assert took < 2.0, f"{took:.1f} s for a field the check allows: {text[:40]!r}…"
+    if html is not None:
+        assert_inert(html, repr(text[:80]))
 
 
 @FUZZ

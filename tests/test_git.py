@@ -133,6 +133,27 @@ def test_findings_already_on_the_base_do_not_fail_the_change(
     assert run_cli(["check", root, "--base", "main", "--strict"]).exit_code == 1
 
 
+def test_a_status_change_that_breaks_an_untouched_file_fails_the_change(
+    git_collection: git.Repo, run_cli: RunCli
+) -> None:
+    """The baseline is the base's own findings, not "every file the change did not touch"."""
+    root = _branch(git_collection, "unpublish")
+    study = root / f"entries/studies/{PROBATION}.yaml"
+    study.write_text(study.read_text().replace("status: published", "status: draft", 1))
+    commit_all(git_collection, "Take the probation study back to draft")
+
+    result = run_cli(["check", root, "--base", "main", "--format", "json"])
+
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.output)["diagnostics"]
+    broken = [d for d in found if d["code"] == "MP305"]
+    assert broken, "the published bite links to a study that is now a draft"
+    assert {d["path"] for d in broken} == {"entries/cells/alcohol/E5.md"}
+    assert not any(d["baseline"] for d in broken)
+    summary = run_cli(["check", root, "--base", "main"]).output
+    assert "No problems" not in summary
+
+
 def test_shallow_clone_says_history_is_needed(
     git_collection: git.Repo, run_cli: RunCli, tmp_path: Path
 ) -> None:
@@ -224,6 +245,29 @@ def test_a_whole_pull_request(git_collection: git.Repo, run_cli: RunCli) -> None
     summary = run_cli(["summary", root, "--base", "main"]).output
     assert "- `court-ordered-treatment-2015`: Court-ordered treatment in Scotland (2015)" in summary
     assert "| alcohol/E5 | 18 (8K 3R 8G) | 19 (9K 3R 8G) |" in summary
+
+
+def test_a_tracked_cache_file_is_an_error_and_is_never_read(
+    git_collection: git.Repo, run_cli: RunCli
+) -> None:
+    """A committed `.matrixpipe-cache/` (added with `git add -f`) is named by the check."""
+    root = Path(git_collection.working_tree_dir or "")
+    planted = root / ".matrixpipe-cache" / "entries.marshal"
+    planted.parent.mkdir()
+    planted.write_bytes(
+        b"\xfb\x00\x00\x00\x7f"
+    )  # five bytes that once made check run out of memory
+    git_collection.git.add("-f", str(planted))
+    git_collection.index.commit("Commit a cache")
+
+    result = run_cli(["check", root, "--format", "json"])
+
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.output)["diagnostics"]
+    assert [(d["code"], d["path"]) for d in found] == [
+        ("MP503", ".matrixpipe-cache/entries.marshal")
+    ]
+    assert "git rm --cached" in found[0]["hint"]
 
 
 def test_a_file_name_with_a_newline_cannot_escape_the_check(

@@ -54,7 +54,7 @@ def _wait_for(condition: object, timeout: float, what: str) -> None:
 
 def _writing(parent: Path) -> bool:
     """MkDocs has begun writing into the temporary folder of the new site."""
-    return any(p.is_file() for folder in parent.glob(".site.new-*") for p in folder.rglob("*"))
+    return any(p.is_file() for folder in parent.glob(".site.new.mp*") for p in folder.rglob("*"))
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +144,56 @@ def test_fmt_killed_at_random_moments_never_truncates_an_entry(
         entries = {p.name for p in (repo / "entries" / "studies").glob("*.yaml")}
         assert entries == {p.name for p in originals}
     assert any(0 < n < len(originals) for n in outcomes), outcomes  # some runs were cut mid-way
+
+
+def test_a_build_killed_outright_leaves_nothing_the_next_build_keeps(
+    built: tuple[Path, Path],
+) -> None:
+    """SIGKILL cannot be handled: the half-built folder stays until the next build removes it."""
+    repo, out = built
+    proc = _matrixpipe("build", repo, "--out", out, cwd=repo)
+    try:
+        _wait_for(lambda: _writing(out.parent), 60, "MkDocs to write pages")
+        proc.kill()
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    time.sleep(0.5)  # the forked child notices its parent is gone
+    assert any(p.name.startswith(".site.new.mp") for p in out.parent.iterdir())
+
+    assert run_build(repo, out, drafts=False, color="never") == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
+
+
+def test_fmt_killed_outright_leaves_no_file_the_next_check_sees(
+    unformatted: tuple[Path, dict[Path, bytes]],
+) -> None:
+    """A write cut by SIGKILL between its temporary file and the rename (a real kill -9 of the
+    process, at the moment of the rename) leaves `.<name>.mp<pid>-….tmp` in entries/; the next
+    run removes it, and the check never reports it as a stray file (MP107)."""
+    repo, formatted = unformatted
+    study = next(iter(formatted))
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, sys\n"
+            "from pathlib import Path\n"
+            "from matrixpipe import fsutil\n"
+            "fsutil.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+            "fsutil.write_bytes_atomic(Path(sys.argv[1]), b'half done')\n",
+            str(study),
+        ],
+        env=_env(),
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    leftovers = list(study.parent.glob(f".{study.name}.mp*.tmp"))
+    assert len(leftovers) == 1
+
+    checked = _matrixpipe("check", repo, "--format", "json", cwd=repo)
+    output, _ = checked.communicate(timeout=120)
+    assert "MP107" not in output
+    assert not leftovers[0].exists()

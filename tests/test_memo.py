@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import marshal
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from matrixpipe.cache import cache_dir, cache_root, read_cache_file, salt, write_cache_file
 
 from browser import add_site
 
@@ -27,17 +31,22 @@ def _render(repo: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def _memos(repo: Path) -> dict[str, dict[str, object]]:
+    memos = read_cache_file(cache_dir(repo) / "render.marshal")
+    assert isinstance(memos, dict), "the render saved its memos"
+    return memos
+
+
 def test_citations_come_from_the_cache_until_their_study_changes(collection: Path) -> None:
     repo = add_site(collection)
     _render(repo)
-    cache = repo / ".matrixpipe-cache" / "render.marshal"
-    version, memos = marshal.loads(cache.read_bytes())
+    memos = _memos(repo)
     studies = len(list((repo / "site" / "docs" / "studies").glob("*.md")))
     assert len(memos["citations"]) == studies > 0
     assert memos["fragments"], "contributor fragments are remembered too"
 
     memos["citations"] = dict.fromkeys(memos["citations"], PLANTED)
-    cache.write_bytes(marshal.dumps((version, memos)))
+    write_cache_file(cache_dir(repo) / "render.marshal", memos)
     entry = repo / "entries" / "studies" / f"{PROBATION}.yaml"
     entry.write_text(entry.read_text().replace("  year: 2009", "  year: 2010", 1))
     _render(repo)
@@ -47,13 +56,21 @@ def test_citations_come_from_the_cache_until_their_study_changes(collection: Pat
     assert [name for name, page in pages.items() if PLANTED not in page] == []
 
 
+def _planted_without_the_key(repo: Path, salt: str) -> None:
+    """The memos with every citation planted, in a file signed for `salt` (another version)."""
+    memos = _memos(repo)
+    memos["citations"] = dict.fromkeys(memos["citations"], PLANTED)
+    body = marshal.dumps(memos)
+    file = cache_dir(repo) / "render.marshal"
+    key = (cache_root() / "key").read_bytes()
+    mac = hmac.new(key, f"{salt}\0{file.name}\0".encode() + body, hashlib.sha256).digest()
+    file.write_bytes(b"MPC1" + mac + body)
+
+
 def test_a_cache_of_another_version_is_ignored(collection: Path) -> None:
     repo = add_site(collection)
     _render(repo)
-    cache = repo / ".matrixpipe-cache" / "render.marshal"
-    _, memos = marshal.loads(cache.read_bytes())
-    memos["citations"] = dict.fromkeys(memos["citations"], PLANTED)
-    cache.write_bytes(marshal.dumps(("another version", memos)))
+    _planted_without_the_key(repo, salt="another version")
 
     _render(repo)
 
@@ -62,10 +79,26 @@ def test_a_cache_of_another_version_is_ignored(collection: Path) -> None:
     assert "[UK] Ministry of Justice. (2009)." in page
 
 
+def test_a_cache_signed_elsewhere_or_unsigned_is_ignored(collection: Path) -> None:
+    """What a committed or copied cache would be: the digest of the public source is no key."""
+    repo = add_site(collection)
+    _render(repo)
+    file = cache_dir(repo) / "render.marshal"
+    memos = _memos(repo)
+    memos["citations"] = dict.fromkeys(memos["citations"], PLANTED)
+    body = marshal.dumps(memos)
+    forged = hmac.new(b"k" * 32, f"{salt()}\0{file.name}\0".encode() + body, hashlib.sha256)
+    for content in (b"MPC1" + forged.digest() + body, marshal.dumps((salt(), memos))):
+        file.write_bytes(content)
+        _render(repo)
+        page = (repo / "site" / "docs" / "studies" / f"{PROBATION}.md").read_text()
+        assert PLANTED not in page
+
+
 def test_a_damaged_cache_is_ignored(collection: Path) -> None:
     repo = add_site(collection)
-    cache = repo / ".matrixpipe-cache" / "render.marshal"
-    cache.parent.mkdir()
+    cache = cache_dir(repo) / "render.marshal"
+    cache.parent.mkdir(parents=True)
     cache.write_bytes(b"\x00 not marshal data")
 
     _render(repo)

@@ -306,7 +306,8 @@ def test_converter_keeps_what_markdown_means() -> None:
         '[a](study:a-2001 "note") [b](study:gone-2001) [c](https://example.org "t") '
         "[m](mailto:editor@example.org) ![i](https://example.org/i.png)\n\n"
         '??? note "Unfold extra text"\n    More.\n\n'
-        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\nTerm\n:   Definition\n\nAn anchor\n{: #start .wide }\n",
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\nTerm\n:   Definition\n\nAn anchor\n{: #start .tip }\n\n"
+        "Overlay\n{: .md-consent__overlay .js .note }\n",
         _resolve,
     )
     assert '<a href="../../studies/a-2001/" title="note">a</a>' in html
@@ -317,7 +318,8 @@ def test_converter_keeps_what_markdown_means() -> None:
     assert '<details class="note">' in html and "<summary>Unfold extra text</summary>" in html
     assert '<th align="left">a</th>' in html and '<td align="right">2</td>' in html
     assert "<dt>Term</dt>" in html
-    assert '<p class="wide" id="start">An anchor</p>' in html
+    assert '<p class="tip" id="start">An anchor</p>' in html
+    assert '<p class="note">Overlay</p>' in html  # theme classes are dropped, the rest kept
 
 
 def test_snippet_lines_are_text() -> None:
@@ -372,19 +374,17 @@ def test_a_fragment_cannot_swallow_what_follows(text: str) -> None:
 def test_bite_headings_stay_markdown_with_safe_anchors() -> None:
     bite = (
         "Intro.\n\n"
-        '## Issues with `<b onclick="x">` code {#issues .wide onclick="x"}\n\n'
+        '## Issues with `<b onclick="x">` code {#issues .tip .md-typeset onclick="x"}\n\n'
         "Body.\n\n"
         "### Global {#__pwned}\n\n"
         "```\n## inside a fence {#in}\n```\n"
     )
     page = bite_markdown(bite, _resolve)
-    assert '## Issues with `<b onclick="x">` code { #issues .wide }\n' in page
+    assert '## Issues with `<b onclick="x">` code { #issues .tip }\n' in page
     assert "### Global\n" in page
     assert "## inside" not in page.replace("## inside a fence {#in}&#10;", "")
     html = _site_markdown().convert(page)
-    assert (
-        '<h2 class="wide" id="issues">Issues with <code>&lt;b onclick="x"&gt;</code> code' in html
-    )
+    assert '<h2 class="tip" id="issues">Issues with <code>&lt;b onclick="x"&gt;</code> code' in html
     assert 'id="__pwned"' not in html
 
 

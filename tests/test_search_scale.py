@@ -305,4 +305,4 @@ def test_a_failed_index_leaves_the_last_good_site(
     assert sorted(p.relative_to(public) for p in public.rglob("*")) == before
     assert (public / "search" / "search_index.json").is_file()
     assert not (public / "pagefind").exists()
-    assert not [p for p in tmp_path.rglob(".public.new-*")]  # the half-built site is gone
+    assert not [p for p in tmp_path.rglob(".public.new.mp*")]  # the half-built site is gone

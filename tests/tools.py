@@ -17,6 +17,7 @@ TOOLS: dict[str, str] = {
     "git": "apt-get install git",
     "chromium": "apt-get install chromium (as .ci/run does)",
     "node": "apt-get install nodejs npm",
+    "openssl": "apt-get install openssl",
     "zizmor": 'pip install -e ".[test]"',
     "pre-commit": 'pip install -e ".[test]"',
     "check-jsonschema": 'pip install -e ".[test]"',

@@ -6,6 +6,7 @@ only once everything succeeded, so a failed build leaves the last good site in p
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import shutil
@@ -22,6 +23,7 @@ from matrixpipe import memo, search
 from matrixpipe.check import Result, check
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.forked import Forked, ForkedError
+from matrixpipe.fsutil import leftover, temporary_prefix
 from matrixpipe.history import History, read_history
 from matrixpipe.interrupt import signals_held, terminate_as_exit
 from matrixpipe.render import (
@@ -111,8 +113,17 @@ def build_atomic(
     with terminate_as_exit():
         try:
             with signals_held():
-                fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-                staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.api-", dir=target.parent))
+                _remove_leftovers(target)
+                fresh = Path(
+                    tempfile.mkdtemp(
+                        prefix=temporary_prefix(target.name + ".new"), dir=target.parent
+                    )
+                )
+                staging = Path(
+                    tempfile.mkdtemp(
+                        prefix=temporary_prefix(target.name + ".api"), dir=target.parent
+                    )
+                )
             problems = _render_and_build(repo, result, drafts, history, fresh, staging)
             if not problems:  # search: Pagefind indexes the built folder, before the swap
                 problems = search.index(result.config.site.search, fresh)
@@ -188,9 +199,16 @@ def _move_in(staging: Path, fresh: Path) -> list[str]:
     return []
 
 
+def _remove_leftovers(target: Path) -> None:
+    """Remove the folders of builds that were killed outright (SIGKILL) beside `target`."""
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*"):
+        if path.is_dir() and not path.is_symlink() and leftover(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _swap(fresh: Path, target: Path) -> None:
     """Move the old site aside, move the new one in, then delete the old one."""
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    old = target.with_name(f"{temporary_prefix(target.name + '.old')}{uuid.uuid4().hex[:8]}")
     if target.exists():
         os.replace(target, old)
     try:

@@ -1,12 +1,18 @@
 """Judge a change against a base ref: what it touched, and what it broke (link integrity).
 
-Findings in files the change touched fail the run; findings that were already there elsewhere are
-reported apart. A reference to an entry the change deleted or renamed fails wherever it sits,
-because the change is what broke it: that is Plone's "link integrity".
+A finding is "already there" only if the base itself had it: the base's tree is checked too
+(once, from history), and a finding of the change that the base did not have fails the run,
+wherever it sits; a status flipped to draft in one file can break a link in an untouched one.
+A reference to an entry the change deleted or renamed fails wherever it sits, because the change
+is what broke it: that is Plone's "link integrity".
 """
 
 from __future__ import annotations
 
+import io
+import subprocess
+import tarfile
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,10 +36,15 @@ class Change:
     """`kind:id` of each entry that is gone → the path it had."""
     renamed: dict[str, str] = field(default_factory=dict)
     """`kind:old-id` → the new id, for entries renamed by the change."""
+    old_paths: dict[str, str] = field(default_factory=dict)
+    """Current path → the path it had at the base, for files the change moved."""
+    before: set[tuple[str, str, str]] = field(default_factory=set)
+    """The base's own findings, as (path, code, message)."""
 
 
-def read_change(repo: Path, ref: str) -> Change:
-    """Compare the working tree with the merge base of `ref` and HEAD, following renames."""
+def read_change(repo: Path, ref: str, findings: bool = False) -> Change:
+    """Compare the working tree with the merge base of `ref` and HEAD, following renames; with
+    `findings`, also check the base's tree for what was already wrong there."""
     repository = open_repo(repo)
     if repository is None:
         raise RepoError(f"{repo}: --base needs a Git repository")
@@ -53,7 +64,45 @@ def read_change(repo: Path, ref: str) -> Change:
         _record(change, status, old[len(prefix) :], new[len(prefix) :])
     untracked = repository.git.ls_files("-z", "--others", "--exclude-standard", "--", scope)
     change.changed.update(p[len(prefix) :] for p in untracked.split("\0") if p)
+    if findings:
+        change.before = base_findings(repository, base, prefix)
     return change
+
+
+def base_findings(repository: git.Repo, base: str, prefix: str) -> set[tuple[str, str, str]]:
+    """Check the collection as it was at `base` (its entries and matrixpipe.yml, read from
+    history into a temporary folder): its findings as (path, code, message)."""
+    from matrixpipe.check import check
+
+    wanted = [
+        f"{prefix}{name}"
+        for name in ("entries", "matrixpipe.yml")
+        if _exists(repository, f"{base}:{prefix}{name}")
+    ]
+    if f"{prefix}entries" not in wanted:
+        return set()
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", base, "--", *wanted],
+        cwd=repository.working_tree_dir,
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise RepoError(f"cannot read the base {base[:12]}: {archive.stderr.decode()[:200]}")
+    with tempfile.TemporaryDirectory(prefix="matrixpipe-base-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        root = Path(tmp) / prefix
+        found = check(root, use_cache=False).report.diagnostics
+    return {(d.path, d.code, d.message) for d in found}
+
+
+def _exists(repository: git.Repo, spec: str) -> bool:
+    try:
+        repository.git.cat_file("-e", spec)
+    except git.GitCommandError:
+        return False
+    return True
 
 
 def _record(change: Change, status: str, old: str, new: str) -> None:
@@ -63,6 +112,8 @@ def _record(change: Change, status: str, old: str, new: str) -> None:
             change.deleted[f"{ref[0]}:{ref[1]}"] = old
         return
     change.changed.add(new)
+    if old != new:
+        change.old_paths[new] = old
     if status == "R":
         old_ref, new_ref = entry_ref(old), entry_ref(new)
         if old_ref and new_ref and old_ref != new_ref:
@@ -70,8 +121,8 @@ def _record(change: Change, status: str, old: str, new: str) -> None:
 
 
 def judge(diagnostics: list[Diagnostic], change: Change) -> list[Diagnostic]:
-    """Mark old findings as baseline, and turn references to deleted or renamed entries into
-    link-integrity errors."""
+    """Mark the findings the base had too as baseline, and turn references to deleted or renamed
+    entries into link-integrity errors."""
     out = []
     for d in diagnostics:
         if d.target in change.renamed:
@@ -93,7 +144,7 @@ def judge(diagnostics: list[Diagnostic], change: Change) -> list[Diagnostic]:
                 f"({change.deleted[d.target]}), but is still referenced here",
                 "remove or retarget this reference, or keep the entry",
             )
-        elif d.path not in change.changed:
+        elif (change.old_paths.get(d.path, d.path), d.code, d.message) in change.before:
             d = replace(d, baseline=True)
         out.append(d)
     return out

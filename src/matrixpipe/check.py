@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from matrixpipe.cache import EntryCache, Payload, content_digest
+from matrixpipe.cache import LEGACY_DIR, EntryCache, Payload, content_digest
 from matrixpipe.config import Config, load_config
 from matrixpipe.diagnostics import Diagnostic, Report
 from matrixpipe.errors import RepoError
@@ -31,6 +31,7 @@ from matrixpipe.load import (
     read_entry_bytes,
 )
 from matrixpipe.resolve import Collection, assemble, judge
+from matrixpipe.rules import finding
 from matrixpipe.validate import Entry, validate_document, validate_documents
 
 POOL_THRESHOLD = 2000
@@ -71,6 +72,7 @@ def check(
         raise RepoError(f"{repo}: no entries/ folder here; run matrixpipe in a collection's root")
     config = load_config(repo)
     report = Report()
+    report.extend(tracked_caches(repo))
     paths = discover(repo)
     cache = EntryCache(repo if use_cache else None)
     documents = _Documents(repo)
@@ -112,11 +114,39 @@ def check(
         from matrixpipe.change import judge as judge_change
         from matrixpipe.change import read_change
 
-        report.diagnostics = judge_change(report.diagnostics, read_change(repo, base))
+        report.diagnostics = judge_change(
+            report.diagnostics, read_change(repo, base, findings=True)
+        )
     report.diagnostics = config.apply(report.diagnostics)
     kinds = Counter(kind for p in paths if (kind := classify(p)))
     report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
     return Result(repo, report, config, entries, complete=len(entries) == len(all_facts))
+
+
+def tracked_caches(repo: Path) -> list[Diagnostic]:
+    """A file under `.matrixpipe-cache/` that Git tracks: a cache is never part of a collection
+    (matrixpipe never reads that folder; a committed one is an attempt, or an accident)."""
+    from matrixpipe.history import _prefix, open_repo
+
+    if not (repo / LEGACY_DIR).exists() and not (repo / LEGACY_DIR).is_symlink():
+        return []
+    repository = open_repo(repo)
+    if repository is None:
+        return []
+    prefix = _prefix(repository, repo)
+    listed = repository.git.ls_files("-z", "--", f"{prefix}{LEGACY_DIR}")
+    return [
+        finding(
+            "MP503",
+            path[len(prefix) :],
+            None,
+            None,
+            "this cache file is committed to the repository",
+            f"remove it from Git: `git rm --cached -r {LEGACY_DIR}`; caches are kept outside "
+            "the repository and never read from it",
+        )
+        for path in sorted(p for p in listed.split("\0") if p)
+    ]
 
 
 def _collect(payload: Payload, report: Report, all_facts: list[Facts]) -> None:

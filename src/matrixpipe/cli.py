@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from matrixpipe.diagnostics import ExitCode
-from matrixpipe.errors import MatrixpipeError
+from matrixpipe.errors import ContentError, MatrixpipeError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,7 +31,8 @@ _COLOR = click.option(
 
 
 def _fails_cleanly(func: F) -> F:
-    """Turn a MatrixpipeError into a one-line message and exit code 2, never a traceback."""
+    """Turn a MatrixpipeError into a one-line message and exit code 2 (1 for content that
+    cannot be published), never a traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -39,19 +40,47 @@ def _fails_cleanly(func: F) -> F:
             return func(*args, **kwargs)
         except MatrixpipeError as exc:
             click.echo(f"matrixpipe: error: {exc}", err=True)
-            sys.exit(ExitCode.FAILURE)
+            content = isinstance(exc, ContentError)
+            sys.exit(ExitCode.FINDINGS if content else ExitCode.FAILURE)
 
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group: an unexpected failure is one line and exit code 2 (never 1, the code
+    for content findings); `matrixpipe --debug …` shows its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("matrixpipe.debug"):
+                raise
+            what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            click.echo(f"matrixpipe: internal error: {what[:300]}", err=True)
+            click.echo(
+                "matrixpipe: this is a bug in matrixpipe; run the command again with "
+                "`matrixpipe --debug …` for the traceback, and report it",
+                err=True,
+            )
+            ctx.exit(int(ExitCode.FAILURE))
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="matrixpipe")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show the traceback of an internal error.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """matrixpipe: publish a curated evidence collection from Git.
 
     Entries live in entries/ as YAML and Markdown; matrixpipe checks them, renders the site and
     exports the data.
     """
+    ctx.meta["matrixpipe.debug"] = debug
 
 
 @cli.command()

@@ -7,6 +7,10 @@ class MatrixpipeError(Exception):
     """A failure that stops the run: bad arguments, an unreadable repository, a broken config."""
 
 
+class ContentError(MatrixpipeError):
+    """Content that passed the check (its rules lowered) but cannot be published: exit code 1."""
+
+
 class ConfigError(MatrixpipeError):
     """matrixpipe.yml is invalid."""
 

@@ -71,9 +71,14 @@ def extract(entry: Entry) -> Facts:
     """The facts of one validated entry."""
     doc, model = entry.doc, entry.model
     named = doc.path.rsplit(".", 1)[0].endswith(entry.id)
-    if isinstance(model, models.Matrix):
-        return Facts(doc.path, "matrix", entry.id, named, "published", (), (), (), ())
     out = _Extractor(doc)
+    if not isinstance(model, models.Study):
+        # Matrix and cell titles are the editors' own, shown as plain text but held to the same
+        # safety rules as Markdown; a study's headline is an outside document's, shown as text.
+        out.plain(model.title, ("title",))
+    if isinstance(model, models.Matrix):
+        out.markdown(model.description, ("description",))
+        return Facts(doc.path, "matrix", entry.id, named, "published", (), (), *out.result())
     if isinstance(model, models.Cell):
         anchors = out.headings(model.bite)
         out.markdown(model.bite, None, anchors, entry.id)
@@ -152,6 +157,8 @@ class _Extractor:
         """One Markdown field: its safety, then every link (`loc` None means the cell's bite)."""
         if not text:
             return
+        if self._too_much(text, loc):
+            return  # nothing more is judged in a field that could stall a parser
         links = find_links(text)
         self._safety(text, loc, links)
         if len(links) > safety.MAX_LINKS:
@@ -168,6 +175,21 @@ class _Extractor:
             self._link(
                 link.target, ("link", loc, k), lambda k=k: placer.nth(links, k), anchors, key
             )
+
+    def plain(self, text: str | None, loc: Loc) -> None:
+        """A plain-text field (a title): the safety rules of Markdown, no links (invisible
+        characters in titles are MP405, found by the validate stage)."""
+        if text:
+            self._safety(text, loc, [], invisible=False)
+
+    def _too_much(self, text: str, loc: Loc | None) -> bool:
+        """Whether the field breaks a bound on the work it can cause (`safety.excess`); if so,
+        that is its one finding."""
+        found = safety.excess(text)
+        if found is not None:
+            where = Placer(self.doc, loc).at(found.offset, found.snippet)
+            self._add(found.code, where, found.message, found.hint)
+        return found is not None
 
     def _link(
         self, target: str, place: Place, where: Any, anchors: tuple[str, ...], key: str
@@ -215,9 +237,11 @@ class _Extractor:
                 "use study:<id>, cell:<matrix>/<CODE>, #anchor, https:// or mailto:",
             )
 
-    def _safety(self, text: str, loc: Loc | None, links: list[Link]) -> None:
+    def _safety(
+        self, text: str, loc: Loc | None, links: list[Link], invisible: bool = True
+    ) -> None:
         spots: list[tuple[int, str, safety.Spot]] = []
-        spot = safety.invisible(text)
+        spot = safety.invisible(text) if invisible else None
         targets = [(link.offset, link.offset + len(link.target)) for link in links]
         if spot and not any(a <= spot.offset < b for a, b in targets):
             spots.append((spot.offset, "MP406", safety.Spot(spot.offset, text[spot.offset])))
@@ -244,8 +268,8 @@ _SAFETY_MESSAGES = {
         "write Markdown instead: [text](https://…), **bold**, ![alt](https://…)",
     ),
     "MP408": lambda t: (
-        f"attribute lists may set only ids (starting with a letter) and classes: '{t}'",
-        "keep `{#anchor}` or `{.class}`; remove other attributes",
+        f"attribute lists may set only ids (starting with a letter) and admonition classes: '{t}'",
+        "keep `{#anchor}` or a class such as `{: .note }`; remove other attributes and classes",
     ),
 }
 

@@ -19,11 +19,12 @@ from typing import Any
 
 from matrixpipe.errors import MatrixpipeError
 
-_REPORT, _DONE, _FAILED = "report", "done", "failed"
+_REPORT, _DONE, _FAILED, _RAISED = "report", "done", "failed", "raised"
 
 
 class ForkedError(MatrixpipeError):
-    """The forked job failed; the message carries its traceback."""
+    """The forked job failed unexpectedly; the message carries its traceback. A MatrixpipeError
+    of the job (a user's problem, with its own message) is raised again as itself."""
 
 
 class Forked:
@@ -84,6 +85,8 @@ class Forked:
         try:
             value = job(reported.append) if self._reports else job()
             self._end = (_DONE, value)
+        except MatrixpipeError as exc:
+            self._end = (_RAISED, exc)
         except Exception:
             self._end = (_FAILED, traceback.format_exc())
         yield from reported
@@ -95,6 +98,8 @@ class Forked:
             pass
         assert self._end is not None
         kind, value = self._end
+        if kind == _RAISED:
+            raise value
         if kind != _DONE:
             raise ForkedError(value)
         return value
@@ -119,6 +124,8 @@ def _child(job: Callable[..., Any], reports: bool, writer: Connection) -> None:
     try:
         value = job(lambda report: writer.send((_REPORT, report))) if reports else job()
         writer.send((_DONE, value))
+    except MatrixpipeError as exc:
+        writer.send((_RAISED, exc))
     except Exception:
         writer.send((_FAILED, traceback.format_exc()))
     finally:

@@ -19,6 +19,7 @@ import yaml
 
 from matrixpipe import yamlload
 from matrixpipe.diagnostics import Diagnostic
+from matrixpipe.fsutil import remove_leftovers
 from matrixpipe.rules import finding
 
 Kind = Literal["matrix", "cell", "study"]
@@ -121,11 +122,13 @@ def entry_ref(relpath: str) -> tuple[str, str] | None:
 
 
 def discover(repo: Path) -> list[str]:
-    """Every path under `entries/` that is not a plain folder, sorted, never following links."""
+    """Every path under `entries/` that is not a plain folder, sorted, never following links.
+
+    Temporary files that a killed `fmt`, `new` or `import` left behind are removed on the way."""
     found = []
     for top, dirs, files in os.walk(repo / "entries", followlinks=False):
         rel = Path(top).relative_to(repo).as_posix()
-        found += [f"{rel}/{name}" for name in files]
+        found += [f"{rel}/{name}" for name in remove_leftovers(Path(top), files)]
         # Symbolic links to folders, and folders named like entries, are reported, not entered.
         odd = [d for d in dirs if os.path.islink(os.path.join(top, d)) or classify(f"{rel}/{d}")]
         found += [f"{rel}/{d}" for d in odd]

@@ -359,17 +359,19 @@ _RULES = [
         "MP408",
         "unsafe-attribute",
         _E,
-        "An attribute list sets something other than an id or a class.",
-        "`{onclick=...}` or `{style=...}` would put script or styling into the site.",
-        '## Issues {#issues onclick="alert(1)"}',
-        "## Issues {#issues}",
+        "An attribute list sets something other than an id or an allowed class.",
+        "`{onclick=...}` or `{style=...}` would put script or styling into the site, and a theme "
+        "class such as `.md-consent__overlay` can cover the page with a fake dialog.",
+        '## Issues {#issues onclick="alert(1)"}\n\nText {: .md-consent__overlay }',
+        "## Issues {#issues}\n\nText {: .note }",
     ),
     Rule(
         "MP409",
         "too-many-links",
         _E,
-        "A Markdown field holds more links than any entry needs.",
-        "A bound on links keeps every check fast on any input.",
+        "A Markdown field holds more links or autolinks than any entry needs.",
+        "A bound on links (and on `<https://…` openings, complete or not) keeps every check and "
+        "build fast on any input.",
         "(a note with 5,000 links)",
         "(a note with a few links)",
     ),
@@ -400,6 +402,24 @@ _RULES = [
         'note: --8<-- ".git/config"',
         "note: See [the report](https://example.org/report).",
     ),
+    Rule(
+        "MP413",
+        "markdown-too-deep",
+        _E,
+        "Markdown lists or block quotes are nested deeper than any entry needs.",
+        "Hundreds of nested levels exhaust the Markdown converter's recursion and stop the build.",
+        "note: - - - - - - - - - - - - - - - - - - - x",
+        "note: |\n  - a point\n    - a detail",
+    ),
+    Rule(
+        "MP414",
+        "markdown-too-large",
+        _E,
+        "A Markdown field is longer than any entry needs.",
+        "A bound on length keeps every build fast, whatever is submitted.",
+        "(a 400 KB bite)",
+        "(a bite of a few pages)",
+    ),
     # --- MP5xx: Git integrity -------------------------------------------------------------
     Rule(
         "MP501",
@@ -418,6 +438,16 @@ _RULES = [
         "Old ids keep working only as redirects for readers, not inside the collection.",
         "[report](study:old-id)  # after renaming old-id to new-id",
         "[report](study:new-id)",
+    ),
+    Rule(
+        "MP503",
+        "tracked-cache",
+        _E,
+        "A file under `.matrixpipe-cache/` is tracked by Git.",
+        "Caches are never part of a collection: a committed one could plant findings or HTML "
+        "(matrixpipe keeps its caches outside the repository and never reads this folder).",
+        "git add -f .matrixpipe-cache/render.marshal",
+        "git rm --cached -r .matrixpipe-cache",
     ),
 ]
 

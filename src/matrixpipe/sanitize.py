@@ -22,19 +22,24 @@ See SECURITY.md for what is refused by the check and what is sanitised here.
 from __future__ import annotations
 
 import re
+import signal
 import threading
 import xml.etree.ElementTree as etree
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
+from typing import Any
 
 import markdown
 import nh3
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
+from pygments.token import STANDARD_TYPES
 
+from matrixpipe.errors import ContentError
 from matrixpipe.markdown_links import find_links, without_code
 from matrixpipe.memo import Memo
-from matrixpipe.safety import link_scheme
+from matrixpipe.safety import ADMONITIONS, link_scheme
 
 Resolve = Callable[[str], "str | None"]
 """Maps a `study:`/`cell:` target to its URL, or None when this build does not publish it."""
@@ -105,10 +110,18 @@ _VALUES = {
 SCHEMES = frozenset({"http", "https", "mailto"})
 EXTERNAL_REL = "noopener noreferrer"
 
+CLASSES = frozenset(
+    {"admonition", "admonition-title", "highlight", "hll", "filename", "linenos", "linenodiv"}
+    | ADMONITIONS
+    | {name for name in STANDARD_TYPES.values() if name}
+)
+"""The classes fragments may carry: those Markdown's extensions write (admonitions, and Pygments'
+token names inside highlighted code) and the admonition types contributors may set. Never the
+theme's own (`md-*`, `js`), which could restyle the page around the fragment."""
+
 SAFE_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,79}")
 """An id a contributor may set: a word starting with a letter, so it cannot clobber the theme's
 globals (`__md_scope`, `__config`) or look like a generated one."""
-_SAFE_CLASS = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,79}")
 # What the link pass writes: `#a`, `../../studies/x/`, `../D5/#a`, `/studies/x/`. Never `//host`.
 _SEGMENT = r"[A-Za-z0-9_.~-]+/"
 _RELATIVE = re.compile(rf"(?:(?:\.\.?/)+(?:{_SEGMENT})*|/?(?:{_SEGMENT})+)?(?:#[A-Za-z0-9_-]*)?")
@@ -120,7 +133,7 @@ def _keep_attribute(tag: str, name: str, value: str) -> str | None:
     if name == "id":
         return value if SAFE_ID.fullmatch(value) else None
     if name == "class":
-        kept = " ".join(c for c in value.split() if _SAFE_CLASS.fullmatch(c))
+        kept = " ".join(c for c in value.split() if c in CLASSES)
         return kept or None
     return value
 
@@ -286,6 +299,60 @@ def _autolinks(text: str) -> str:
     return "".join(out)
 
 
+FRAGMENT_SECONDS = 10.0
+"""How long one fragment may take to convert. The check bounds every field (MP409, MP413, MP414)
+so that none comes near; this is the guard for a collection that lowered those rules."""
+_GUARD_FROM = 2000
+"""Shorter fragments cannot be slow: the time guard costs two system calls, so they skip it."""
+
+
+class FragmentError(ContentError):
+    """A contributor fragment that the converter could not finish: too deep, or too slow."""
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _guarded(text: str, resolve: Resolve) -> str:
+    """Convert one fragment with its recursion and (in the main thread) its time bounded; a
+    fragment that breaks a bound is a FragmentError naming it, never a traceback or a stall."""
+    snippet = " ".join(text.split())[:60]
+    try:
+        with _deadline(FRAGMENT_SECONDS if len(text) > _GUARD_FROM else 0):
+            return _converter().convert(_autolinks(text), resolve)
+    except RecursionError:
+        reason = "its lists or quotes are nested too deeply (MP413)"
+    except _Timeout:
+        reason = f"it took longer than {FRAGMENT_SECONDS:g} s (MP409, MP414)"
+    _LOCAL.converter = None  # Python-Markdown's state after an abort is not to be trusted
+    raise FragmentError(f"a Markdown field could not be converted: {reason}: '{snippet}…'")
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise _Timeout in the block after `seconds` (0: no limit). Signals reach only the main
+    thread, so elsewhere (serve's watcher) the check's bounds are the only guard."""
+    if (
+        not seconds
+        or not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 _PLACEHOLDER = re.compile(r"\x02?klzzwxh:\d+\x03?|[\x02\x03]")
 
 
@@ -314,7 +381,7 @@ def contributor_html(text: str, resolve: Resolve) -> str:
         asked.append((target, url))
         return url
 
-    converted = _converter().convert(_autolinks(text), recording)
+    converted = _guarded(text, recording)
     # Python-Markdown sets raw HTML aside behind placeholders; emphasis next to one can split
     # it so that it is never put back. Raw HTML is never wanted here, so drop any remnant.
     converted = _PLACEHOLDER.sub("", converted)
@@ -323,8 +390,26 @@ def contributor_html(text: str, resolve: Resolve) -> str:
     return html
 
 
+def _is_fragments(value: Any) -> bool:
+    """The memo's shape: [(((target, url or None), …), html), …]."""
+    return isinstance(value, list) and all(
+        isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[1], str)
+        and isinstance(item[0], tuple)
+        and all(
+            isinstance(a, tuple)
+            and len(a) == 2
+            and isinstance(a[0], str)
+            and (a[1] is None or isinstance(a[1], str))
+            for a in item[0]
+        )
+        for item in value
+    )
+
+
 # Kept between runs (see matrixpipe.memo): text digest → [(what each link resolved to, HTML)].
-_MEMO: Memo[list[tuple[tuple[tuple[str, str | None], ...], str]]] = Memo("fragments")
+_MEMO: Memo[list[tuple[tuple[tuple[str, str | None], ...], str]]] = Memo("fragments", _is_fragments)
 
 
 class _Text(HTMLParser):

@@ -207,7 +207,7 @@ def _to_finding(doc: Document, model_type: type[BaseModel], err: Any) -> Diagnos
             doc.path,
             line,
             column,
-            f"{where} cannot be {err['input']!r}; allowed: {', '.join(expected)}",
+            f"{where} cannot be {_shown(err['input'])}; allowed: {', '.join(expected)}",
             hint,
         )
     if kind == "string_pattern_mismatch":
@@ -256,8 +256,8 @@ def _pattern_finding(
             doc.path,
             line,
             column,
-            f"id {value!r} is not a slug",
-            f"use {wanted}; for example `{_slugify(value)}`",
+            f"id {_shown(value)} is not a slug",
+            f"use {wanted}; for example `{_slugify(value)[:80]}`",
         )
     if name == "cell":
         return finding(
@@ -265,12 +265,12 @@ def _pattern_finding(
             doc.path,
             line,
             column,
-            f"{value!r} is not a cell",
+            f"{_shown(value)} is not a cell",
             f"use `<matrix>/<CODE>` with a code among {VALID_CELLS}",
         )
     hint = _PATTERN_HINTS.get(pattern, f"write {wanted}")
     return finding(
-        "MP201", doc.path, line, column, f"'{name}' must be {wanted}, not {value!r}", hint
+        "MP201", doc.path, line, column, f"'{name}' must be {wanted}, not {_shown(value)}", hint
     )
 
 
@@ -279,6 +279,12 @@ _PATTERN_HINTS = {
     models.URL: "write the full address, starting with https://",
     models.DOI: "write the DOI alone, e.g. `10.1000/xyz123`",
 }
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as a message quotes it: cut short, so no finding repeats a huge input."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(str(value)):,} characters)"
 
 
 def _slugify(value: str) -> str:
@@ -297,8 +303,10 @@ def _kind_of(value: Any) -> str:
         return f"the decimal number {value!r}"
     if isinstance(value, int):
         return f"the number {value}"
+    if isinstance(value, str) and len(value) > 60 and value.lstrip("+-").isdigit():
+        return f"a number {len(value):,} digits long"  # too long to read as one (yamlload)
     if isinstance(value, str):
-        return f"the text {value!r}"
+        return f"the text {_shown(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):

@@ -262,6 +262,11 @@ class _Builder:
             )
 
 
+MAX_DIGITS = 4000
+"""Python refuses to read integers of more than 4,300 decimal digits (a guard against quadratic
+work); longer ones stay text, and the schema then says what the field wants."""
+
+
 def resolve_plain(value: str) -> Any:
     """Resolve a plain scalar by the YAML 1.2 core schema (so `no` and `2009-01` stay text)."""
     if _NULL.match(value):
@@ -269,7 +274,7 @@ def resolve_plain(value: str) -> Any:
     if value in _BOOL:
         return _BOOL[value]
     if _INT.match(value):
-        return int(value)
+        return int(value) if len(value) <= MAX_DIGITS else value
     if _OCT.match(value):
         return int(value[2:], 8)
     if _HEX.match(value):

@@ -72,5 +72,5 @@ def citation_text(study: models.Study) -> str:
     return html.unescape(_TAGS.sub("", citation_html(study)))
 
 
-_FORMATTED: Memo[str] = Memo("citations")
+_FORMATTED: Memo[str] = Memo("citations", lambda v: isinstance(v, str))
 _TAGS = re.compile(r"<[^>]+>")

@@ -16,7 +16,7 @@ import re
 from html.parser import HTMLParser
 
 from matrixpipe.markdown_links import without_code
-from matrixpipe.sanitize import SAFE_ID, Resolve, contributor_html
+from matrixpipe.sanitize import CLASSES, SAFE_ID, Resolve, contributor_html
 
 # Python-Markdown's backslash-escapable characters that can change meaning mid-line, plus `|`
 # (tables). `<`, `>` and `&` become entities instead, so no text can turn into raw HTML.
@@ -121,7 +121,7 @@ def heading(level: int, written: str, resolve: Resolve) -> str:
     tokens = attrs.group("attrs").split() if attrs else []
     text = written[: attrs.start()] if attrs else written
     anchor = next((t[1:] for t in tokens if t.startswith("#") and SAFE_ID.fullmatch(t[1:])), "")
-    classes = [m.group(1) for t in tokens if (m := _CLASS.fullmatch(t))]
+    classes = [m.group(1) for t in tokens if (m := _CLASS.fullmatch(t)) and m.group(1) in CLASSES]
     title = heading_text(text, resolve) or escape(anchor) or "Section"
     marks = " ".join([f"#{anchor}"] * bool(anchor) + [f".{c}" for c in classes])
     return f"{'#' * level} {title}{f' {{ {marks} }}' if marks else ''}\n\n"
