@@ -25,7 +25,7 @@ from pathlib import Path
 
 import git
 
-from matrixpipe.cache import cache_dir
+from matrixpipe.check.cache import cache_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import WORDS, generate, sentence, study_id
@@ -249,7 +249,7 @@ def report(rows: list[Row], n: int) -> str:
         "- Git's history is read while the check runs;",
         "- MkDocs starts once the home and matrix pages are written; a forked child writes the",
         "  cell, index and study pages meanwhile, and MkDocs waits at any it reaches first",
-        "  (`matrixpipe.pagegate`);",
+        "  (`matrixpipe.publish.pagegate`);",
         "- the same child then writes the JSON API and the downloads (about four files per",
         "  study) straight into the new site instead of through MkDocs, which would only copy",
         "  them;",

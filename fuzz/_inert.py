@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from matrixpipe.safety import link_scheme
+from matrixpipe.check.safety import link_scheme
 
 NEVER = {"script", "iframe", "frame", "svg", "math", "form", "style", "object", "embed", "base"}
 SCHEMES = {"", "http", "https", "mailto"}

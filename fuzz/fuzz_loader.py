@@ -1,7 +1,7 @@
 """Coverage-guided fuzzing of the loader, validator and indexer of one entry (atheris).
 
 The first byte chooses the kind (study YAML or cell Markdown with front matter); the rest is the
-file's bytes, handed to `matrixpipe.check.process` exactly as `check` would. Any exception is a
+file's bytes, handed to `matrixpipe.check.run.process` exactly as `check` would. Any exception is a
 finding: hostile input must come back as diagnostics (MP1xx/MP2xx/MP4xx) or a clean entry.
 See fuzz/README.md.
 
@@ -15,7 +15,7 @@ import sys
 import atheris
 
 with atheris.instrument_imports():
-    from matrixpipe.check import process
+    from matrixpipe.check.run import process
 
 KINDS = [("study", "entries/studies/fuzz-2001.yaml"), ("cell", "entries/cells/alcohol/E5.md")]
 

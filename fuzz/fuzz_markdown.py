@@ -20,9 +20,9 @@ with atheris.instrument_imports():
     import markdown
     import yaml
 
-    from matrixpipe.render.markdown import bite_markdown, html_block
-    from matrixpipe.safety import excess
-    from matrixpipe.sanitize import FragmentError, contributor_html
+    from matrixpipe.check.safety import excess
+    from matrixpipe.publish.markdown import bite_markdown, html_block
+    from matrixpipe.publish.sanitize import FragmentError, contributor_html
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _inert import assert_inert

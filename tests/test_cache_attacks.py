@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from matrixpipe import yamlload
-from matrixpipe.build import run_build
-from matrixpipe.cache import cache_dir, content_digest, salt
-from matrixpipe.check import check
+from matrixpipe.check import yamlload
+from matrixpipe.check.cache import cache_dir, content_digest, salt
+from matrixpipe.check.run import check
+from matrixpipe.commands.build import run_build
 
 from browser import add_site, serve_dir
 from conftest import RunCli

@@ -24,22 +24,22 @@ from citeproc.source.json import CiteProcJSON
 from jsonschema import Draft202012Validator
 
 from matrixpipe import models
-from matrixpipe.check import check
-from matrixpipe.export.api import api_files, studies_json, write_api
-from matrixpipe.export.apimodels import api_schema_files
-from matrixpipe.export.citation import citation_html, citation_text, style_path
-from matrixpipe.export.common import Urls, dump_json
-from matrixpipe.export.downloads import (
+from matrixpipe.check.resolve import Collection
+from matrixpipe.check.run import check
+from matrixpipe.models.api import api_schema_files
+from matrixpipe.publish.api import api_files, studies_json, write_api
+from matrixpipe.publish.apimarkdown import MarkdownRenderer
+from matrixpipe.publish.citation import citation_html, citation_text, style_path
+from matrixpipe.publish.downloads import (
     cell_downloads,
     collection_downloads,
     download_files,
     study_downloads,
     write_downloads,
 )
-from matrixpipe.export.markdown import MarkdownRenderer
-from matrixpipe.export.references import bibtex, ris
-from matrixpipe.export.tables import FORMULA_STARTS, csv_cell
-from matrixpipe.resolve import Collection
+from matrixpipe.publish.files import Urls, dump_json
+from matrixpipe.publish.references import bibtex, ris
+from matrixpipe.publish.tables import FORMULA_STARTS, csv_cell
 
 from conftest import ENTRIES, ROOT, RunCli
 from tools import require
@@ -684,8 +684,8 @@ def test_multi_study_files_are_single_study_files_joined() -> None:
     own output for several studies must be exactly that join."""
     from pathlib import Path as _Path
 
-    from matrixpipe.check import check
-    from matrixpipe.export.references import bibtex, ris
+    from matrixpipe.check.run import check
+    from matrixpipe.publish.references import bibtex, ris
 
     studies = list(check(_Path(__file__).resolve().parent.parent).collection.studies.values())
     for write in (bibtex, ris):

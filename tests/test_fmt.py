@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matrixpipe import models, yamlload
-from matrixpipe.fmt import FormatError, format_text
+from matrixpipe import models
+from matrixpipe.check import yamlload
+from matrixpipe.edit.fmt import FormatError, format_text
 
 from conftest import ROOT, RunCli
 

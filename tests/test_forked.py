@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-import matrixpipe.render as render_module
-from matrixpipe.check import check
-from matrixpipe.forked import Forked, ForkedError
-from matrixpipe.render import render, render_context
+import matrixpipe.publish.render as render_module
+from matrixpipe.check.run import check
+from matrixpipe.publish.forked import Forked, ForkedError
+from matrixpipe.publish.render import render, render_context
 
 from browser import ROOT, add_site, snapshot
 

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_safety_render import _site_markdown, assert_inert
 
-from matrixpipe.check import process
-from matrixpipe.render.markdown import bite_markdown, html_block
-from matrixpipe.safety import excess
-from matrixpipe.sanitize import FragmentError, contributor_html
+from matrixpipe.check.run import process
+from matrixpipe.check.safety import excess
+from matrixpipe.publish.markdown import bite_markdown, html_block
+from matrixpipe.publish.sanitize import FragmentError, contributor_html
 
 PIECES = [
     "<script>alert(1)</script>",

@@ -199,7 +199,7 @@ def test_summary_names_added_study_and_new_cell_count(
 
 
 def test_history_dates_follow_renames(git_collection: git.Repo) -> None:
-    from matrixpipe.history import read_history
+    from matrixpipe.git.history import read_history
 
     root = Path(git_collection.working_tree_dir or "")
     first = read_history(root).dates[f"entries/studies/{PROBATION}.yaml"]

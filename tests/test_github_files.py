@@ -14,7 +14,7 @@ from typing import Any
 import git
 import pytest
 
-from matrixpipe import yamlload
+from matrixpipe.check import yamlload
 
 from conftest import ENTRIES, ROOT
 from tools import require

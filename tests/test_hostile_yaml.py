@@ -28,7 +28,7 @@ i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
 PROBE = """
 import json, sys, time
 from pathlib import Path
-from matrixpipe.check import check
+from matrixpipe.check.run import check
 start = time.perf_counter()
 result = check(Path(sys.argv[1]))
 elapsed = time.perf_counter() - start

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from matrixpipe import models
-from matrixpipe.check import check
+from matrixpipe.check.resolve import normalise_title
+from matrixpipe.check.run import check
 from matrixpipe.diagnostics import Severity
-from matrixpipe.resolve import normalise_title
 
 from conftest import ENTRIES, ROOT, RunCli
 

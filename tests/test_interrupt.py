@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from matrixpipe.build import run_build
-from matrixpipe.fmt import format_text
+from matrixpipe.commands.build import run_build
+from matrixpipe.edit.fmt import format_text
 
 from browser import ROOT, add_site, snapshot
 

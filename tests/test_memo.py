@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from matrixpipe.cache import cache_dir, cache_root, read_cache_file, salt, write_cache_file
+from matrixpipe.check.cache import cache_dir, cache_root, read_cache_file, salt, write_cache_file
 
 from browser import add_site
 

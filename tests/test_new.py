@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from matrixpipe import models, yamlload
+from matrixpipe import models
+from matrixpipe.check import yamlload
 from matrixpipe.cli import new
-from matrixpipe.fmt import format_text
-from matrixpipe.scaffold import propose_id, slugify
+from matrixpipe.edit.fmt import format_text
+from matrixpipe.edit.scaffold import propose_id, slugify
 
 from conftest import RunCli
 

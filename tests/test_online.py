@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from matrixpipe.cache import cache_dir, write_cache_file
-from matrixpipe.online import (
+from matrixpipe.check.cache import cache_dir, write_cache_file
+from matrixpipe.check.online import (
     ALLOW_ENV,
     CACHE_FILE,
     CACHE_SECONDS,
@@ -30,7 +30,7 @@ from matrixpipe.online import (
     check_links_online,
     is_public,
 )
-from matrixpipe.resolve import ExternalLink
+from matrixpipe.check.resolve import ExternalLink
 
 from conftest import RunCli
 

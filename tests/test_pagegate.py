@@ -12,8 +12,8 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 
-from matrixpipe.forked import Forked
-from matrixpipe.pagegate import PageGate
+from matrixpipe.publish.forked import Forked
+from matrixpipe.publish.pagegate import PageGate
 
 
 def _site(tmp_path: Path) -> tuple[Path, Path]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import git
 import pytest
 
-from matrixpipe.render.markdown import escape
-from matrixpipe.render.watch import Watcher
-from matrixpipe.sanitize import contributor_html
+from matrixpipe.publish.markdown import escape
+from matrixpipe.publish.sanitize import contributor_html
+from matrixpipe.publish.watch import Watcher
 
 from browser import add_site, snapshot
 from conftest import RunCli

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from test_safety_render import PWN, hostile_collection
 
-from matrixpipe.build import run_build
+from matrixpipe.commands.build import run_build
 
 from browser import serve_dir
 

@@ -24,12 +24,12 @@ import markdown
 import pytest
 import yaml
 
-from matrixpipe.build import run_build
+from matrixpipe.check.safety import link_scheme
+from matrixpipe.commands.build import run_build
 from matrixpipe.diagnostics import Diagnostic, Report
-from matrixpipe.render.markdown import bite_markdown, html_block
+from matrixpipe.publish.markdown import bite_markdown, html_block
+from matrixpipe.publish.sanitize import contributor_html
 from matrixpipe.report import GithubReporter, TextReporter
-from matrixpipe.safety import link_scheme
-from matrixpipe.sanitize import contributor_html
 
 from browser import ROOT, add_site
 

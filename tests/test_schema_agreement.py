@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from matrixpipe import yamlload
+from matrixpipe.check import yamlload
 
 if TYPE_CHECKING:
     from conftest import RunCli

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from matrixpipe import search
-from matrixpipe.build import run_build
+from matrixpipe.commands.build import run_build
+from matrixpipe.publish import search
 
 from browser import (
     ROOT,

@@ -17,9 +17,9 @@ from urllib.parse import urljoin
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from matrixpipe.build import run_build
-from matrixpipe.check import check
-from matrixpipe.resolve import Listing
+from matrixpipe.check.resolve import Listing
+from matrixpipe.check.run import check
+from matrixpipe.commands.build import run_build
 
 from browser import (
     ROOT,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matrixpipe import yamlload
-from matrixpipe.load import Document, read_document
+from matrixpipe.check import yamlload
+from matrixpipe.check.load import Document, read_document
 
 
 def data(text: str) -> object:

@@ -117,7 +117,7 @@ def check(repo: Path, fmt: str, strict: bool, base: str | None, online: bool, co
 
         matrixpipe check . --format github --base origin/main
     """
-    from matrixpipe.commands import run_check
+    from matrixpipe.commands.check import run_check
 
     sys.exit(run_check(repo, fmt, strict, base, online, color))
 
@@ -144,7 +144,7 @@ def schema(out: Path, check_only: bool) -> None:
 
         matrixpipe schema --check
     """
-    from matrixpipe.commands import run_schema
+    from matrixpipe.commands.check import run_schema
 
     sys.exit(run_schema(out, check_only))
 
@@ -163,7 +163,7 @@ def rules(docs_out: Path | None) -> None:
 
         matrixpipe rules --docs site/docs/rules.md
     """
-    from matrixpipe.commands import run_rules
+    from matrixpipe.commands.check import run_rules
 
     sys.exit(run_rules(docs_out))
 
@@ -183,7 +183,7 @@ def redirects(repo: Path, fmt: str) -> None:
 
         matrixpipe redirects --format json
     """
-    from matrixpipe.commands import run_redirects
+    from matrixpipe.commands.check import run_redirects
 
     sys.exit(run_redirects(repo, fmt))
 
@@ -201,7 +201,7 @@ def summary(repo: Path, base: str) -> None:
 
         matrixpipe summary --base origin/main >> "$GITHUB_STEP_SUMMARY"
     """
-    from matrixpipe.summary import pr_summary
+    from matrixpipe.commands.summary import pr_summary
 
     click.echo(pr_summary(repo, base), nl=False)
 
@@ -213,7 +213,7 @@ _IN_REPO = click.option(
     show_default=True,
     help="The collection's root folder.",
 )
-# Spelled out rather than imported from matrixpipe.models, to keep `--help` fast; a test keeps
+# Spelled out rather than imported from matrixpipe.models.entries, to keep `--help` fast; a test keeps
 # them equal.
 _SOURCE_TYPES = ["report", "journal-article", "review", "guidance", "book", "chapter"]
 _SOURCE_TYPES += ["web-page", "dataset", "other"]
@@ -271,7 +271,7 @@ def new_study(repo: Path, study_id: str | None, **values: Any) -> None:
         matrixpipe new study --title "Probation and alcohol" --year 2009 \\
             --cell alcohol/E5 --category key --note "A national survey."
     """
-    from matrixpipe.scaffold import StudyAnswers, run_new_study
+    from matrixpipe.edit.scaffold import StudyAnswers, run_new_study
 
     values.update(categories=list(values["categories"]), authors=list(values["authors"]))
     sys.exit(run_new_study(repo, StudyAnswers(id=study_id, **values)))
@@ -289,7 +289,7 @@ def new_cell(ref: str, status: str, repo: Path) -> None:
 
         matrixpipe new cell alcohol/D5
     """
-    from matrixpipe.scaffold import run_new_cell
+    from matrixpipe.edit.scaffold import run_new_cell
 
     sys.exit(run_new_cell(repo, ref, status))
 
@@ -310,7 +310,7 @@ def fmt_command(paths: tuple[Path, ...], check_only: bool) -> None:
 
         matrixpipe fmt --check
     """
-    from matrixpipe.fmt import run_fmt
+    from matrixpipe.edit.fmt import run_fmt
     from matrixpipe.interrupt import terminate_as_exit
 
     with terminate_as_exit():  # a SIGTERM mid-write still removes the temporary file
@@ -335,7 +335,7 @@ def render(repo: Path, drafts: bool, color: str) -> None:
 
         matrixpipe render && mkdocs build -f site/mkdocs.yml
     """
-    from matrixpipe.build import run_render
+    from matrixpipe.commands.build import run_render
 
     sys.exit(run_render(repo, drafts, color))
 
@@ -359,7 +359,7 @@ def build(repo: Path, out: Path | None, drafts: bool, color: str) -> None:
 
         matrixpipe build --out public
     """
-    from matrixpipe.build import run_build
+    from matrixpipe.commands.build import run_build
 
     sys.exit(run_build(repo, out, drafts, color))
 
@@ -379,7 +379,7 @@ def serve(repo: Path, drafts: bool, dev_addr: str | None, color: str) -> None:
 
         matrixpipe serve --drafts
     """
-    from matrixpipe.build import run_serve
+    from matrixpipe.commands.build import run_serve
 
     sys.exit(run_serve(repo, drafts, dev_addr, color))
 
@@ -417,7 +417,7 @@ def export_command(
 
         matrixpipe export --format bibtex --cell alcohol/E5 --out e5.bib
     """
-    from matrixpipe.export.command import run_export
+    from matrixpipe.commands.export import run_export
 
     sys.exit(run_export(repo, fmt, out, study_id, cell, with_drafts, base_url))
 
@@ -442,7 +442,7 @@ def import_command(
 
         matrixpipe import library.ris --cell alcohol/E5 --category key --dry-run
     """
-    from matrixpipe.importer import Target, run_import
+    from matrixpipe.edit.importer import Target, run_import
 
     sys.exit(run_import(file, repo, fmt, Target(cell, category), dry_run))
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from matrixpipe import yamlload
+from matrixpipe.check import yamlload
 from matrixpipe.diagnostics import Diagnostic, Severity
 from matrixpipe.errors import ConfigError
 from matrixpipe.rules import BY_NAME, RULES

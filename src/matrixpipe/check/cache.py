@@ -1,0 +1,238 @@
+"""Each entry's findings and facts, cached by content hash, so a warm check parses only what changed.
+
+Caches are never trusted input. They live outside the repository, in the user's cache directory
+(`$MATRIXPIPE_CACHE_DIR`, else `$XDG_CACHE_HOME/matrixpipe`, else `~/.cache/matrixpipe`), one
+folder per collection, so no pull request can commit one. Every file is signed with a key that
+is made on this machine and never leaves it (`<cache root>/key`), over matrixpipe's own source
+digest: a file written elsewhere, by another version or altered on disk is ignored, unread. No
+symbolic link is followed. `marshal` keeps loading fast: payloads are plain tuples and strings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import marshal
+import os
+import secrets
+import stat
+import time
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from matrixpipe.check.facts import Facts
+from matrixpipe.diagnostics import Diagnostic, Severity
+from matrixpipe.fsutil import write_bytes_atomic
+
+LEGACY_DIR = ".matrixpipe-cache"
+"""Where versions before 0.2 kept caches inside the collection; never read now, and a file of it
+tracked by Git is a finding (MP503)."""
+_FILE = "entries.marshal"
+_MAGIC = b"MPC1"
+_KEEP_DAYS = 30
+Payload = tuple[list[Diagnostic], Facts | None]
+
+
+@cache
+def salt() -> str:
+    """A digest of matrixpipe's own source: results of another version are never reused."""
+    package = Path(__file__).resolve().parent.parent  # the whole matrixpipe package
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def content_digest(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+def cache_root() -> Path:
+    """The user's matrixpipe cache folder (made on first write)."""
+    configured = os.environ.get("MATRIXPIPE_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "matrixpipe"
+
+
+def cache_dir(repo: Path) -> Path:
+    """The cache folder of one collection, named by a digest of its absolute path."""
+    name = hashlib.blake2b(str(repo.resolve()).encode(), digest_size=8).hexdigest()
+    return cache_root() / name
+
+
+def _real_dir(path: Path) -> bool:
+    """A folder that is no symbolic link (a link could point anywhere)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _make_dir(path: Path) -> bool:
+    """Make a private folder; False if it or its parent is not a plain folder."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return _real_dir(path) and _real_dir(path.parent)
+
+
+def _read_nofollow(path: Path, limit: int = 1 << 30) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return None
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
+@cache
+def _key() -> bytes | None:
+    """This machine's signing key, made once (32 random bytes, readable by the user only)."""
+    root = cache_root()
+    if not _make_dir(root):
+        return None
+    path = root / "key"
+    key = _read_nofollow(path, 64)
+    if key is not None and len(key) == 32:
+        return key
+    # Written under a private name and linked into place, so two processes racing to make it
+    # agree on the first one.
+    tmp = root / f".key.{os.getpid()}.{secrets.token_hex(4)}"
+    try:
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(tmp, path)
+    except OSError:
+        return None
+    finally:
+        tmp.unlink(missing_ok=True)
+    key = _read_nofollow(path, 64)
+    return key if key is not None and len(key) == 32 else None
+
+
+def _signature(key: bytes, name: str, body: bytes) -> bytes:
+    return hmac.new(key, f"{salt()}\0{name}\0".encode() + body, hashlib.sha256).digest()
+
+
+def read_cache_file(file: Path) -> Any | None:
+    """The payload of a cache file that this machine's matrixpipe of this version wrote; None if
+    it is missing, damaged, foreign, from another version, or reached through a symbolic link."""
+    key = _key()
+    if key is None or not _real_dir(file.parent):
+        return None
+    data = _read_nofollow(file)
+    if data is None or not data.startswith(_MAGIC) or len(data) < len(_MAGIC) + 32:
+        return None
+    mac, body = data[len(_MAGIC) : len(_MAGIC) + 32], data[len(_MAGIC) + 32 :]
+    if not hmac.compare_digest(mac, _signature(key, file.name, body)):
+        return None
+    try:
+        return marshal.loads(body)
+    except (ValueError, EOFError, TypeError, MemoryError, RecursionError):
+        return None
+
+
+def write_cache_file(file: Path, payload: Any) -> None:
+    """Write a signed cache file atomically; one that cannot be written is skipped (a cache is
+    never needed)."""
+    key = _key()
+    if key is None:
+        return
+    fresh = not file.parent.exists()
+    if not _make_dir(file.parent):
+        return
+    body = marshal.dumps(payload)
+    try:
+        write_bytes_atomic(file, _MAGIC + _signature(key, file.name, body) + body)
+    except (OSError, ValueError):
+        return
+    if fresh:
+        _forget_old(file.parent.parent)
+
+
+def _forget_old(root: Path) -> None:
+    """Remove the caches of collections not used for a month (moved or deleted folders)."""
+    cutoff = time.time() - _KEEP_DAYS * 86400
+    try:
+        folders = [p for p in root.iterdir() if _real_dir(p)]
+    except OSError:
+        return
+    for folder in folders:
+        try:
+            if max((p.stat().st_mtime for p in folder.iterdir()), default=0) < cutoff:
+                for p in folder.iterdir():
+                    p.unlink()
+                folder.rmdir()
+        except OSError:
+            continue
+
+
+class EntryCache:
+    """path → (content digest, payload); entries not seen in a run are dropped when it saves."""
+
+    def __init__(self, repo: Path | None) -> None:
+        self.file = cache_dir(repo) / _FILE if repo is not None else None
+        self.old: dict[str, tuple[str, Any]] = {}
+        self.new: dict[str, tuple[str, Any]] = {}
+        self.dirty = False
+        entries = read_cache_file(self.file) if self.file is not None else None
+        if isinstance(entries, dict):
+            self.old = entries
+
+    def get(self, path: str, digest: str) -> Payload | None:
+        hit = self.old.get(path)
+        if not isinstance(hit, tuple) or len(hit) != 2 or hit[0] != digest:
+            return None
+        try:  # shape-checked even though signed: a miss costs a parse, a bad hit a wrong report
+            diagnostics, facts = hit[1]
+            payload = [_diagnostic(d) for d in diagnostics], _facts(facts) if facts else None
+        except (TypeError, ValueError):
+            return None
+        self.new[path] = hit
+        return payload
+
+    def put(self, path: str, digest: str, payload: Payload) -> None:
+        diagnostics, facts = payload
+        self.new[path] = (digest, ([_plain(d) for d in diagnostics], _plain_facts(facts)))
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the cache if anything changed; a cache that cannot be written is skipped."""
+        if self.file is None or (not self.dirty and len(self.new) == len(self.old)):
+            return
+        write_cache_file(self.file, self.new)
+
+
+def _plain(d: Diagnostic) -> tuple[Any, ...]:
+    return (d.path, d.line, d.column, d.code, d.message, d.hint, int(d.severity), d.name, d.target)
+
+
+def _diagnostic(t: tuple[Any, ...]) -> Diagnostic:
+    path, line, column, code, message, hint, severity, name, target = t
+    return Diagnostic(
+        path, line, column, code, message, hint, Severity(severity), name, target=target
+    )
+
+
+def _plain_facts(facts: Facts | None) -> tuple[Any, ...] | None:
+    if facts is None:
+        return None
+    return (*facts[:-1], tuple(_plain(d) for d in facts.local))
+
+
+def _facts(t: tuple[Any, ...]) -> Facts:
+    if not isinstance(t, tuple) or len(t) != len(Facts._fields):
+        raise ValueError("not the facts of an entry")
+    return Facts(*t[:-1], tuple(_diagnostic(d) for d in t[-1]))

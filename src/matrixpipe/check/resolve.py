@@ -1,0 +1,349 @@
+"""Stage 3b, resolve: index every id and anchor first, then judge every reference.
+
+Links form a graph, so nothing is judged until everything is indexed. `judge` works on the facts
+of every entry (facts.py) and needs only dictionaries; positions are looked up in a file only
+when a finding is made. `assemble` builds the `Collection` that the render stage and the exports
+read: grids, cells with their studies in editorial order, and each cell's anchors.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+
+from matrixpipe import models
+from matrixpipe.check.facts import Facts, Place, anchor_hint, normalise_title, position, short
+from matrixpipe.check.links import Heading, find_headings
+from matrixpipe.check.load import Document
+from matrixpipe.check.validate import VALID_CELLS, Entry
+from matrixpipe.diagnostics import Diagnostic
+from matrixpipe.rules import finding
+
+CELL_CODES = tuple(f"{c}{r}" for c in models.COLUMN_CODES for r in models.ROW_CODES)
+_CELL_LINK = re.compile(r"^cell:(?P<matrix>[^/#]*)/(?P<code>[^#]*)(?:#(?P<anchor>.*))?$")
+
+
+@dataclass
+class Listing:
+    """One study as listed in one cell."""
+
+    study: models.Study
+    placement: models.Placement
+
+
+@dataclass
+class CellPage:
+    """A cell of a grid: every one exists, with or without a bite file."""
+
+    matrix: models.Matrix
+    code: str
+    entry: models.Cell | None = None
+    doc: Document | None = None
+    listings: list[Listing] = field(default_factory=list)
+    headings: dict[str, Heading] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.matrix.id}/{self.code}"
+
+    @property
+    def name(self) -> str:
+        column = self.matrix.columns[models.COLUMN_CODES.index(self.code[0])].name
+        row = self.matrix.rows[int(self.code[1]) - 1].name
+        return f"{column}; {row}"
+
+    @property
+    def title(self) -> str:
+        if self.entry and self.entry.title:
+            return self.entry.title
+        return f"{self.matrix.title} cell {self.code}: {self.name}"
+
+    @property
+    def status(self) -> str:
+        return self.entry.status if self.entry else "published"
+
+
+@dataclass
+class Collection:
+    """Everything indexed and resolved: the render stage's input."""
+
+    matrices: dict[str, models.Matrix] = field(default_factory=dict)
+    cells: dict[str, CellPage] = field(default_factory=dict)
+    studies: dict[str, models.Study] = field(default_factory=dict)
+    documents: dict[str, Document] = field(default_factory=dict)
+    """The document of each study and matrix by id, and of each cell by `matrix/CODE`."""
+
+
+Where = Callable[[], tuple[int, int]]
+"""Finds a finding's line and column on demand: positions cost a re-parse of the file."""
+
+
+@dataclass(frozen=True)
+class ExternalLink:
+    """An http(s) address and where it is written."""
+
+    url: str
+    path: str
+    where: Where
+
+
+@dataclass
+class Judged:
+    """What judging the facts found: the findings, and every external address for `--online`."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    external_links: list[ExternalLink] = field(default_factory=list)
+
+
+def judge(
+    all_facts: list[Facts], documents: Mapping[str, Document], broken: frozenset[str] = frozenset()
+) -> Judged:
+    """Index every entry's facts, then judge every reference against the index.
+
+    `broken` names entries (`study:<id>`, `matrix:<id>`, `cell:<m>/<CODE>`) whose files exist but
+    did not load or validate: references to them are not reported again, since the entry's own
+    file already has a finding. `documents` gives a path's Document when a position is needed.
+    """
+    return _Judge(documents, broken).run(all_facts)
+
+
+class _Judge:
+    def __init__(self, documents: Mapping[str, Document], broken: frozenset[str]) -> None:
+        self.documents = documents
+        self.broken = broken
+        self.out = Judged()
+        self.owners: dict[tuple[str, str], Facts] = {}
+        self.placed: Counter[str] = Counter()
+
+    def _add(
+        self,
+        code: str,
+        facts: Facts,
+        place: Place,
+        message: str,
+        hint: str,
+        target: str | None = None,
+    ) -> None:
+        if target in self.broken:
+            return
+        line, column = position(self.documents[facts.path], place)
+        self.out.diagnostics.append(finding(code, facts.path, line, column, message, hint, target))
+
+    def _position(self, path: str, place: Place) -> tuple[int, int]:
+        return position(self.documents[path], place)
+
+    def run(self, all_facts: list[Facts]) -> Judged:
+        for facts in sorted(all_facts, key=lambda f: not f.named):
+            other = self.owners.setdefault((facts.kind, facts.id), facts)
+            if other is not facts:
+                self._add(
+                    "MP306",
+                    facts,
+                    ("loc", ("cell",) if facts.kind == "cell" else ("id",)),
+                    f"id '{facts.id}' is also used by {other.path}",
+                    "give each entry its own id, equal to its file name",
+                )
+        mine = [f for f in all_facts if self.owners[(f.kind, f.id)] is f]
+        self.matrices = {f.id for f in mine if f.kind == "matrix"}
+        self.studies = {f.id: f for f in mine if f.kind == "study"}
+        self.cells = {f.id: f for f in mine if f.kind == "cell"}
+        for facts in mine:
+            self.out.diagnostics.extend(facts.local)
+            for kind, target, place in facts.refs:
+                self._ref(facts, kind, target, place)
+        for key, facts in self.cells.items():
+            if key.partition("/")[0] not in self.matrices:
+                self._unknown_matrix(facts, ("loc", ("matrix",)), key.partition("/")[0])
+            elif not self.placed[key]:
+                self._add(
+                    "MP310",
+                    facts,
+                    ("start",),
+                    f"cell {key} lists no studies yet",
+                    "place studies here with a `placements` entry",
+                )
+        self._duplicates()
+        return self.out
+
+    def _ref(self, facts: Facts, kind: str, target: str, place: Place) -> None:
+        if kind == "study":
+            self._study(facts, place, target)
+        elif kind == "cell":
+            if self._cell(facts, place, target):
+                self.placed[target] += 1
+        elif kind == "anchor":
+            key, _, anchor = target.partition("#")
+            if self._cell_exists(key):  # an unknown cell is reported by the placement itself
+                self._anchor(facts, place, key, anchor)
+        elif kind == "cell-link":
+            self._cell_link(facts, place, target)
+        elif kind == "external":
+            where = partial(self._position, facts.path, place)
+            self.out.external_links.append(ExternalLink(target, facts.path, where))
+
+    def _cell_exists(self, key: str) -> bool:
+        matrix, _, code = key.partition("/")
+        return matrix in self.matrices and code in CELL_CODES
+
+    def _cell(self, facts: Facts, place: Place, key: str) -> bool:
+        matrix, _, code = key.partition("/")
+        if matrix not in self.matrices:
+            self._unknown_matrix(facts, place, matrix)
+            return False
+        if code not in CELL_CODES:
+            self._add(
+                "MP301", facts, place, f"there is no cell '{key}'", f"cell codes are {VALID_CELLS}"
+            )
+            return False
+        return True
+
+    def _study(self, facts: Facts, place: Place, ref: str) -> None:
+        target = self.studies.get(ref)
+        if target is None:
+            close = difflib.get_close_matches(ref, list(self.studies), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "check the id in entries/studies/"
+            self._add(
+                "MP303", facts, place, f"there is no study '{ref}'", hint, target=f"study:{ref}"
+            )
+        elif facts.status == "published" and target.status != "published":
+            self._add(
+                "MP305",
+                facts,
+                place,
+                f"published entry links to study '{ref}', which is {target.status}",
+                "publish the target first, or keep this entry in draft",
+            )
+
+    def _cell_link(self, facts: Facts, place: Place, target: str) -> None:
+        m = _CELL_LINK.match("cell:" + target)
+        if m is None:
+            self._add(
+                "MP301",
+                facts,
+                place,
+                f"'{short('cell:' + target)}' is not a cell link",
+                "write cell links as `cell:alcohol/E5` or `cell:alcohol/E5#issues`",
+            )
+            return
+        key = f"{m.group('matrix')}/{m.group('code')}"
+        if not self._cell(facts, place, key):
+            return
+        # Every grid cell has a public page, so a plain cell link always lands; only a link into
+        # the sections of a bite that is not published would break.
+        if m.group("anchor") is not None:
+            self._anchor(facts, place, key, m.group("anchor"))
+
+    def _anchor(self, facts: Facts, place: Place, key: str, anchor: str) -> None:
+        cell = self.cells.get(key)
+        if cell is None:
+            self._add(
+                "MP302",
+                facts,
+                place,
+                f"cell {key} has no bite yet, so it has no section '#{anchor}'",
+                f"link to the cell itself (cell:{key}) or write its bite first",
+                target=f"cell:{key}",
+            )
+        elif anchor in cell.keys:
+            if facts.status == "published" and cell.status != "published":
+                self._add(
+                    "MP305",
+                    facts,
+                    place,
+                    f"published entry links to section '#{anchor}' of cell {key}, whose bite is "
+                    f"{cell.status}",
+                    "publish the bite first, or link to the cell without the section",
+                )
+        else:
+            self._add(
+                "MP302",
+                facts,
+                place,
+                f"cell {key} has no section '#{anchor}'",
+                anchor_hint(anchor, cell.keys, key),
+            )
+
+    def _unknown_matrix(self, facts: Facts, place: Place, name: str) -> None:
+        close = difflib.get_close_matches(name, sorted(self.matrices), n=1)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else f"known matrices: {', '.join(sorted(self.matrices)) or 'none'}"
+        )
+        self._add(
+            "MP312", facts, place, f"there is no matrix '{name}'", hint, target=f"matrix:{name}"
+        )
+
+    def _duplicates(self) -> None:
+        """Same title, DOI or URL: one index each, never all pairs."""
+        seen: dict[tuple[int, str], Facts] = {}
+        for facts in self.studies.values():
+            for i, value in enumerate(facts.keys):
+                if not value:
+                    continue
+                first = seen.setdefault((i, value), facts)
+                if first is facts:
+                    continue
+                if i == 0:
+                    self._add(
+                        "MP308",
+                        facts,
+                        ("loc", ("title",)),
+                        f"title is nearly the same as {first.path}'s",
+                        "if it is the same document, keep one study and add a placement to it",
+                    )
+                else:
+                    kind = ("doi", "url")[i - 1]
+                    written = _value_of(self.documents[facts.path], ("source", kind))
+                    self._add(
+                        "MP307",
+                        facts,
+                        ("loc", ("source", kind)),
+                        f"{kind.upper()} {written} is also given by {first.path}",
+                        "keep one study and add a placement to it",
+                    )
+
+
+def _value_of(doc: Document, loc: tuple[str, ...]) -> object:
+    data: object = doc.data
+    for step in loc:
+        data = data.get(step) if isinstance(data, dict) else None
+    return data
+
+
+def assemble(entries: list[Entry]) -> Collection:
+    """The collection for rendering: every grid cell, with its bite and its studies in order."""
+    c = Collection()
+    seen: set[tuple[str, str]] = set()
+    for entry in sorted(entries, key=lambda e: not e.doc.path.rsplit(".", 1)[0].endswith(e.id)):
+        if (entry.doc.kind, entry.id) in seen:
+            continue
+        seen.add((entry.doc.kind, entry.id))
+        c.documents[entry.id] = entry.doc
+        if isinstance(entry.model, models.Matrix):
+            c.matrices[entry.id] = entry.model
+        elif isinstance(entry.model, models.Study):
+            c.studies[entry.id] = entry.model
+    for matrix in c.matrices.values():
+        for code in CELL_CODES:
+            c.cells[f"{matrix.id}/{code}"] = CellPage(matrix, code)
+    for entry in entries:
+        page = c.cells.get(entry.id)
+        if isinstance(entry.model, models.Cell) and page and c.documents[entry.id] is entry.doc:
+            page.entry, page.doc = entry.model, entry.doc
+            for heading in find_headings(entry.model.bite):
+                page.headings.setdefault(heading.anchor, heading)
+    for study in c.studies.values():
+        for placement in study.placements:
+            if placement.cell in c.cells:
+                c.cells[placement.cell].listings.append(Listing(study, placement))
+    for page in c.cells.values():
+        page.listings.sort(key=lambda item: (models.cell_sort_key(item.placement), item.study.id))
+    return c
+
+
+__all__ = ["Collection", "assemble", "judge", "normalise_title"]

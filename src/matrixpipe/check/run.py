@@ -1,0 +1,202 @@
+"""The orchestrator: load → validate → index → resolve, collecting every finding in one Report.
+
+Each file is read once and hashed; a file whose hash is in the cache skips parsing and
+validation. Large cold runs parse in a pool of processes, one per core.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from matrixpipe.check.cache import LEGACY_DIR, EntryCache, Payload, content_digest
+from matrixpipe.check.facts import Facts, extract
+from matrixpipe.check.load import (
+    Document,
+    Kind,
+    classify,
+    discover,
+    entry_ref,
+    load_entries,
+    misplaced_file,
+    read_document,
+    read_entry_bytes,
+)
+from matrixpipe.check.resolve import Collection, assemble, judge
+from matrixpipe.check.validate import Entry, validate_document, validate_documents
+from matrixpipe.config import Config, load_config
+from matrixpipe.diagnostics import Diagnostic, Report
+from matrixpipe.errors import RepoError
+from matrixpipe.rules import finding
+
+POOL_THRESHOLD = 2000
+"""Below this many files a process pool costs more than it saves."""
+
+
+@dataclass
+class Result:
+    """What a check produces: the report and the config; the collection is built on demand."""
+
+    repo: Path
+    report: Report
+    config: Config
+    entries: list[Entry] = field(default_factory=list)
+    complete: bool = True
+    """False when cached entries were not parsed, so `entries` holds only the changed ones."""
+
+    @cached_property
+    def collection(self) -> Collection:
+        """Every valid entry assembled for rendering (parses the files a warm check skipped)."""
+        entries = self.entries
+        if not self.complete:
+            entries = validate_documents(load_entries(self.repo).documents).entries
+        return assemble(entries)
+
+    def release(self) -> None:
+        """Drop the entries and the collection (the render is on disk): MkDocs needs the memory."""
+        self.__dict__.pop("collection", None)
+        self.entries = []
+        self.complete = False
+
+
+def check(
+    repo: Path, base: str | None = None, online: bool = False, use_cache: bool = True
+) -> Result:
+    """Check the collection in `repo`; every problem becomes a finding, none stops the run."""
+    if not (repo / "entries").is_dir():
+        raise RepoError(f"{repo}: no entries/ folder here; run matrixpipe in a collection's root")
+    config = load_config(repo)
+    report = Report()
+    report.extend(tracked_caches(repo))
+    paths = discover(repo)
+    cache = EntryCache(repo if use_cache else None)
+    documents = _Documents(repo)
+    all_facts: list[Facts] = []
+    entries: list[Entry] = []
+    todo: list[tuple[str, Kind, bytes, str]] = []
+    for path in paths:
+        kind = classify(path)
+        if kind is None:
+            report.extend([d for d in [misplaced_file(path)] if d])
+            continue
+        raw = read_entry_bytes(repo, path, kind)
+        if isinstance(raw, Diagnostic):
+            report.add(raw)
+            continue
+        digest = content_digest(raw)
+        hit = cache.get(path, digest)
+        if hit is None:
+            todo.append((path, kind, raw, digest))
+        else:
+            _collect(hit, report, all_facts)
+    for (path, _, _, digest), (payload, entry, doc) in zip(todo, _process_all(todo), strict=True):
+        cache.put(path, digest, payload)
+        _collect(payload, report, all_facts)
+        if doc is not None:
+            documents[path] = doc
+        if entry is not None:
+            entries.append(entry)
+    cache.save()
+    good = {f.path for f in all_facts}
+    broken = frozenset(f"{r[0]}:{r[1]}" for p in paths if p not in good and (r := entry_ref(p)))
+    judged = judge(all_facts, documents, broken)
+    report.extend(judged.diagnostics)
+    if online:
+        from matrixpipe.check.online import check_links_online
+
+        report.extend(check_links_online(repo, judged.external_links))
+    if base is not None:
+        from matrixpipe.git.change import judge as judge_change
+        from matrixpipe.git.change import read_change
+
+        report.diagnostics = judge_change(
+            report.diagnostics, read_change(repo, base, findings=True)
+        )
+    report.diagnostics = config.apply(report.diagnostics)
+    kinds = Counter(kind for p in paths if (kind := classify(p)))
+    report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
+    return Result(repo, report, config, entries, complete=len(entries) == len(all_facts))
+
+
+def tracked_caches(repo: Path) -> list[Diagnostic]:
+    """A file under `.matrixpipe-cache/` that Git tracks: a cache is never part of a collection
+    (matrixpipe never reads that folder; a committed one is an attempt, or an accident)."""
+    from matrixpipe.git.history import _prefix, open_repo
+
+    if not (repo / LEGACY_DIR).exists() and not (repo / LEGACY_DIR).is_symlink():
+        return []
+    repository = open_repo(repo)
+    if repository is None:
+        return []
+    prefix = _prefix(repository, repo)
+    listed = repository.git.ls_files("-z", "--", f"{prefix}{LEGACY_DIR}")
+    return [
+        finding(
+            "MP503",
+            path[len(prefix) :],
+            None,
+            None,
+            "this cache file is committed to the repository",
+            f"remove it from Git: `git rm --cached -r {LEGACY_DIR}`; caches are kept outside "
+            "the repository and never read from it",
+        )
+        for path in sorted(p for p in listed.split("\0") if p)
+    ]
+
+
+def _collect(payload: Payload, report: Report, all_facts: list[Facts]) -> None:
+    diagnostics, facts = payload
+    report.extend(diagnostics)
+    if facts is not None:
+        all_facts.append(facts)
+
+
+def process(path: str, kind: Kind, raw: bytes) -> tuple[Payload, Entry | None, Document | None]:
+    """Parse, validate and index one file: its findings, its facts, and its entry if valid."""
+    doc = read_document(path, kind, raw)
+    if isinstance(doc, Diagnostic):
+        return ([doc], None), None, None
+    entry, found = validate_document(doc)
+    return (found, extract(entry) if entry else None), entry, doc
+
+
+def _process_all(
+    todo: list[tuple[str, Kind, bytes, str]],
+) -> Iterator[tuple[Payload, Entry | None, Document | None]]:
+    workers = min(os.cpu_count() or 1, 4)
+    if len(todo) < POOL_THRESHOLD or workers < 2:
+        for path, kind, raw, _ in todo:
+            yield process(path, kind, raw)
+        return
+    # Workers send back only findings and facts (plain tuples, cheap to pickle); entries are
+    # rebuilt on demand if the collection is needed (Result.collection).
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        chunk = max(1, len(todo) // (workers * 8))
+        args = [(p, k, r) for p, k, r, _ in todo]
+        for payload in pool.map(_payload_only, args, chunksize=chunk):
+            yield payload, None, None
+
+
+def _payload_only(args: tuple[str, Kind, bytes]) -> Payload:
+    return process(*args)[0]
+
+
+class _Documents(dict[str, Document]):
+    """Documents by path, read and parsed again only when a finding needs a position."""
+
+    def __init__(self, repo: Path) -> None:
+        super().__init__()
+        self.repo = repo
+
+    def __missing__(self, path: str) -> Document:
+        kind = classify(path)
+        assert kind is not None
+        doc = read_document(path, kind, (self.repo / path).read_bytes())
+        assert isinstance(doc, Document), path
+        self[path] = doc
+        return doc

@@ -1,0 +1,72 @@
+"""Open data as CSV: one row per placement, so a spreadsheet can filter by cell and category."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matrixpipe.check.resolve import Listing
+
+COLUMNS = (
+    "study_id",
+    "title",
+    "organisation",
+    "jurisdiction",
+    "year",
+    "url",
+    "doi",
+    "matrix",
+    "cell",
+    "categories",
+    "rank",
+    "note",
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (the
+OWASP CSV-injection list, plus the full-width forms that some Excel locales accept too)."""
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
+def csv_cell(value: str) -> str:
+    """A value a spreadsheet shows as text and never runs: a title such as `=HYPERLINK(…)` gets
+    a leading `'` (OWASP's rule). A plain number such as `-3` is left alone: it is no formula,
+    and quoting it would turn a number into text."""
+    if value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def placement_row(item: Listing) -> dict[str, str]:
+    """One placement as CSV values; categories are joined with semicolons."""
+    source, placement = item.study.source, item.placement
+    matrix, _, cell = placement.cell.partition("/")
+    return {
+        "study_id": item.study.id,
+        "title": item.study.title,
+        "organisation": source.organisation or "",
+        "jurisdiction": source.jurisdiction or "",
+        "year": str(source.year),
+        "url": source.url or "",
+        "doi": source.doi or "",
+        "matrix": matrix,
+        "cell": cell,
+        "categories": ";".join(placement.categories),
+        "rank": "" if placement.rank is None else str(placement.rank),
+        "note": placement.note.strip(),
+    }
+
+
+def placements_csv(listings: list[Listing]) -> str:
+    """CSV text (RFC 4180: a header row, CRLF line ends) of the listings in the order given.
+
+    Every CSV matrixpipe writes comes from here, so every cell goes through `csv_cell` here.
+    """
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS)
+    writer.writeheader()
+    for item in listings:
+        writer.writerow({key: csv_cell(value) for key, value in placement_row(item).items()})
+    return buffer.getvalue()
