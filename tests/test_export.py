@@ -24,22 +24,15 @@ from citeproc.source.json import CiteProcJSON
 from jsonschema import Draft202012Validator
 
 from matrixpipe import models
-from matrixpipe.check.resolve import Collection
 from matrixpipe.check.run import check
-from matrixpipe.models.api import api_schema_files
+from matrixpipe.models.schemas import api_schema_files
 from matrixpipe.publish.api import api_files, studies_json, write_api
-from matrixpipe.publish.apimarkdown import MarkdownRenderer
 from matrixpipe.publish.citation import citation_html, citation_text, style_path
-from matrixpipe.publish.downloads import (
-    cell_downloads,
-    collection_downloads,
-    download_files,
-    study_downloads,
-    write_downloads,
-)
-from matrixpipe.publish.files import Urls, dump_json
-from matrixpipe.publish.references import bibtex, ris
+from matrixpipe.publish.downloads import download_files, write_downloads
+from matrixpipe.publish.files import dump_json
+from matrixpipe.publish.references import bibtex, csl_item, ris
 from matrixpipe.publish.tables import FORMULA_STARTS, csv_cell
+from matrixpipe.publish.view import PublicView, Urls
 
 from conftest import ENTRIES, ROOT, RunCli
 from tools import require
@@ -51,14 +44,15 @@ UNREFERENCED = "barriers-employing-problem-drinkers-2010"
 
 
 @pytest.fixture(scope="module")
-def bundled() -> Collection:
+def bundled() -> PublicView:
+    """The bundled collection's public view, with root-relative URLs."""
     result = check(ROOT)
     assert not result.report.failing(), result.report.failing()
-    return result.collection
+    return PublicView(result.collection)
 
 
-def _placements(collection: Collection) -> int:
-    return sum(len(s.placements) for s in collection.studies.values())
+def _placements(view: PublicView) -> int:
+    return sum(len(s.placements) for s in view.studies)
 
 
 def _schema_for(path: str) -> str:
@@ -96,7 +90,7 @@ def test_published_schemas_are_generated_from_the_models() -> None:
 # --- the JSON API --------------------------------------------------------------------------
 
 
-def test_every_api_file_validates_against_its_schema(bundled: Collection, tmp_path: Path) -> None:
+def test_every_api_file_validates_against_its_schema(bundled: PublicView, tmp_path: Path) -> None:
     written = write_api(bundled, tmp_path)
     files = _tree(tmp_path)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(files)
@@ -105,7 +99,7 @@ def test_every_api_file_validates_against_its_schema(bundled: Collection, tmp_pa
         for name, text in api_schema_files().items()
     }
     documents = [name for name in files if not name.startswith("schema/")]
-    assert len(documents) == 1 + 2 + 1 + 18 + 1  # index, matrices, E5, studies, studies.json
+    assert len(documents) == 1 + 2 + 50 + 18 + 1  # index, matrices, cells, studies, studies.json
     for name in documents:
         errors = list(validators[_schema_for(name)].iter_errors(json.loads(files[name])))
         assert not errors, f"{name}: {errors[0].message} at {list(errors[0].absolute_path)}"
@@ -115,9 +109,9 @@ def test_every_api_file_validates_against_its_schema(bundled: Collection, tmp_pa
 
 def test_two_runs_give_byte_identical_output(tmp_path: Path) -> None:
     for run in ("a", "b"):  # a fresh check each time: no order may leak from sets or dicts
-        collection = check(ROOT).collection
-        write_api(collection, tmp_path / run / "api", base_url="https://example.org/findings")
-        write_downloads(collection, tmp_path / run / "downloads")
+        view = PublicView(check(ROOT).collection, urls=Urls("https://example.org/findings"))
+        write_api(view, tmp_path / run / "api")
+        write_downloads(view, tmp_path / run / "downloads")
     first, second = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert sorted(first) == sorted(second)
     for name, data in first.items():
@@ -126,23 +120,24 @@ def test_two_runs_give_byte_identical_output(tmp_path: Path) -> None:
             assert data.endswith(b"\n") and json.loads(data) is not None
 
 
-def test_json_is_sorted_and_keeps_unicode(bundled: Collection) -> None:
+def test_json_is_sorted_and_keeps_unicode(bundled: PublicView) -> None:
     text = api_files(bundled)["studies/children-problem-drinking-parents-2014.json"]
     data = json.loads(text)
     assert text == json.dumps(data, sort_keys=True, ensure_ascii=False, indent=2) + "\n"
     assert "Children's" in text
 
 
-def test_index_counts_and_links(bundled: Collection) -> None:
+def test_index_counts_and_links(bundled: PublicView) -> None:
     index = json.loads(api_files(bundled)["index.json"])
-    assert index["counts"] == {"matrices": 2, "cells": 1, "studies": 18, "placements": 18}
-    assert [c["id"] for c in index["cells"]] == [E5]
-    assert index["cells"][0]["api"] == "cells/alcohol/E5.json"
+    assert index["counts"] == {"matrices": 2, "cells": 50, "studies": 18, "placements": 18}
+    assert len(index["cells"]) == 50  # every cell of the grid has a page, so a record
+    e5 = next(c for c in index["cells"] if c["id"] == E5)
+    assert e5["api"] == "cells/alcohol/E5.json" and e5["url"] == "/alcohol/E5/"
     assert index["schemas"]["study"] == "schema/study.schema.json"
-    assert {s["api"] for s in index["studies"]} == {f"studies/{i}.json" for i in bundled.studies}
+    assert {s["api"] for s in index["studies"]} == {f"studies/{s.id}.json" for s in bundled.studies}
 
 
-def test_matrix_grid_has_every_cell_with_its_studies(bundled: Collection) -> None:
+def test_matrix_grid_has_every_cell_with_its_studies(bundled: PublicView) -> None:
     grid = json.loads(api_files(bundled)["matrices/alcohol.json"])
     assert [c["code"] for c in grid["cells"]][:6] == ["A1", "A2", "A3", "A4", "A5", "B1"]
     assert len(grid["cells"]) == 25
@@ -153,12 +148,15 @@ def test_matrix_grid_has_every_cell_with_its_studies(bundled: Collection) -> Non
     assert "children-problem-drinking-parents-2014" in e5["studies"]["guidance"]
     assert "children-problem-drinking-parents-2014" in e5["studies"]["key"]
     e4 = next(c for c in grid["cells"] if c["code"] == "E4")
-    assert e4["url"] is None and e4["api"] is None and e4["counts"]["total"] == 0
+    assert e4["url"] == "/alcohol/E4/" and e4["api"] == "cells/alcohol/E4.json"
+    assert e4["counts"]["total"] == 0
 
 
-def test_cell_document_has_bite_sections_and_listings_in_order(bundled: Collection) -> None:
+def test_cell_document_has_bite_sections_and_listings_in_order(bundled: PublicView) -> None:
     cell = json.loads(
-        api_files(bundled, base_url="https://example.org/findings/")[f"cells/{E5}.json"]
+        api_files(PublicView(bundled.collection, urls=Urls("https://example.org/findings/")))[
+            f"cells/{E5}.json"
+        ]
     )
     assert [s["anchor"] for s in cell["sections"] if s["level"] == 2] == [
         "about",
@@ -172,7 +170,7 @@ def test_cell_document_has_bite_sections_and_listings_in_order(bundled: Collecti
         item.study.id for item in bundled.cells[E5].listings
     ]
     html = cell["bite"]["html"]
-    assert cell["bite"]["markdown"] == bundled.cells[E5].entry.bite
+    assert cell["bite"]["markdown"] == bundled.cells[E5].bite
     assert '<h2 id="issues">' in html
     assert (
         'href="https://example.org/findings/studies/criminal-justice-treatment-partnership-australia-2005/"'
@@ -182,7 +180,7 @@ def test_cell_document_has_bite_sections_and_listings_in_order(bundled: Collecti
     assert "study:" not in html and "cell:" not in html
 
 
-def test_study_document_carries_citation_and_csl(bundled: Collection) -> None:
+def test_study_document_carries_citation_and_csl(bundled: PublicView) -> None:
     doc = json.loads(api_files(bundled)["studies/children-problem-drinking-parents-2014.json"])
     assert doc["url"] == "/studies/children-problem-drinking-parents-2014/"
     assert doc["placements"][0]["categories"] == ["key", "guidance"]
@@ -200,34 +198,43 @@ def test_only_published_entries_unless_drafts(collection: Path) -> None:
     path.write_text(path.read_text().replace("status: published", "status: draft"))
     result = check(collection)
     assert not result.report.failing()
-    public = api_files(result.collection)
+    public = api_files(PublicView(result.collection))
     assert f"studies/{UNREFERENCED}.json" not in public
     assert UNREFERENCED not in public[f"cells/{E5}.json"]
     assert json.loads(public["index.json"])["counts"]["placements"] == 17
-    preview = api_files(result.collection, drafts=True)
+    preview = api_files(PublicView(result.collection, drafts=True))
     assert json.loads(preview[f"studies/{UNREFERENCED}.json"])["status"] == "draft"
     assert json.loads(preview["index.json"])["drafts"] is True
-    assert f"studies/{UNREFERENCED}.bib" not in download_files(result.collection)
+    assert f"studies/{UNREFERENCED}.bib" not in download_files(PublicView(result.collection))
 
 
-def test_markdown_is_sanitised_and_links_rewritten() -> None:
-    md = MarkdownRenderer(Urls(""))
-    html = md.html(
-        'See [it](study:x-2009 "hover") <script>alert(1)</script> [bad](javascript:alert(1))\n\n'
-        '??? note "More"\n    [cell](cell:alcohol/D5#issues)\n'
+def test_api_markdown_is_sanitised_and_links_are_absolute(bundled: PublicView) -> None:
+    """The API's HTML is the site's converter with the view's absolute URLs: a link to a study
+    the public cannot see keeps its text only; a section link keeps its anchor only where the
+    cell's text is public."""
+    from matrixpipe.publish.api import _Builder
+
+    view = PublicView(bundled.collection, urls=Urls("https://example.org/m"))
+    text = _Builder(view, "").text(
+        f'See [it]({"study:" + UNREFERENCED} "hover") [gone](study:no-such-2009) '
+        "<script>alert(1)</script> [bad](javascript:alert(1))\n\n"
+        '??? note "More"\n    [cell](cell:alcohol/E5#issues) [d5](cell:alcohol/D5#issues)\n'
     )
-    assert '<a href="/studies/x-2009/" title="hover">it</a>' in html
-    assert '<a href="/alcohol/D5/#issues">cell</a>' in html
+    html = text.html
+    url = f"https://example.org/m/studies/{UNREFERENCED}/"
+    assert f'<a href="{url}" rel="noopener noreferrer" title="hover">it</a>' in html
+    assert " gone " in html and "no-such" not in html
+    assert 'href="https://example.org/m/alcohol/E5/#issues" rel="noopener noreferrer">cell<' in html
+    assert 'href="https://example.org/m/alcohol/D5/" rel="noopener noreferrer">d5<' in html
     assert "<script" not in html and "javascript:" not in html
     assert "<details" in html
-    assert md.html("") == ""
 
 
 # --- open data and reference formats -------------------------------------------------------
 
 
-def test_csv_has_one_row_per_placement(bundled: Collection) -> None:
-    text = download_files(bundled)[collection_downloads()["csv"]]
+def test_csv_has_one_row_per_placement(bundled: PublicView) -> None:
+    text = download_files(bundled)[Urls.collection_downloads()["csv"]]
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert len(rows) == _placements(bundled) == 18
     assert list(rows[0]) == [
@@ -250,8 +257,8 @@ def test_csv_has_one_row_per_placement(bundled: Collection) -> None:
     assert rows[0]["study_id"] == bundled.cells[E5].listings[0].study.id
 
 
-def test_bibtex_parses_back(bundled: Collection) -> None:
-    studies = sorted(bundled.studies.values(), key=lambda s: s.id)
+def test_bibtex_parses_back(bundled: PublicView) -> None:
+    studies = bundled.studies
     library = bibtexparser.parse_string(bibtex(studies))
     assert not library.failed_blocks
     assert [e.key for e in library.entries] == [s.id for s in studies]
@@ -261,8 +268,8 @@ def test_bibtex_parses_back(bundled: Collection) -> None:
     assert entry.fields_dict["year"].value == "2016"
 
 
-def test_ris_parses_back(bundled: Collection) -> None:
-    studies = sorted(bundled.studies.values(), key=lambda s: s.id)
+def test_ris_parses_back(bundled: PublicView) -> None:
+    studies = bundled.studies
     text = ris(studies)
     assert not text.startswith("1.")  # no rispy record-number headers: Zotero rejects them
     records = rispy.loads(text)
@@ -292,24 +299,26 @@ def test_special_characters_survive_bibtex_and_ris() -> None:
     assert record["urls"] == [study.source.url]
 
 
-def test_downloads_per_study_per_cell_and_whole(bundled: Collection, tmp_path: Path) -> None:
+def test_downloads_per_study_per_cell_and_whole(bundled: PublicView, tmp_path: Path) -> None:
     written = write_downloads(bundled, tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in written}
-    expected = set(collection_downloads().values()) | set(cell_downloads(E5).values())
-    for study_id in bundled.studies:
-        expected |= set(study_downloads(study_id).values())
+    expected = set(Urls.collection_downloads().values()) | set(Urls.cell_downloads(E5).values())
+    for study in bundled.studies:
+        expected |= set(Urls.study_downloads(study.id).values())
     assert names == expected
     one = json.loads(
         (
-            tmp_path / study_downloads("children-problem-drinking-parents-2014")["csl.json"]
+            tmp_path / Urls.study_downloads("children-problem-drinking-parents-2014")["csl.json"]
         ).read_text()
     )
     assert [item["id"] for item in one] == ["children-problem-drinking-parents-2014"]
     cell_rows = list(
-        csv.DictReader(io.StringIO((tmp_path / cell_downloads(E5)["csv"]).read_text(), newline=""))
+        csv.DictReader(
+            io.StringIO((tmp_path / Urls.cell_downloads(E5)["csv"]).read_text(), newline="")
+        )
     )
     assert len(cell_rows) == 18
-    assert len(rispy.loads((tmp_path / cell_downloads(E5)["ris"]).read_text())) == 18
+    assert len(rispy.loads((tmp_path / Urls.cell_downloads(E5)["ris"]).read_text())) == 18
 
 
 # --- hostile text in the downloads ---------------------------------------------------------
@@ -381,8 +390,8 @@ def _hostile_csvs(run_cli: RunCli, repo: Path, out: Path) -> dict[str, str]:
     downloads = out / "downloads"
     assert run_cli(["export", "--format", "downloads", "--out", downloads, repo]).exit_code == 0
     files = {
-        "cell download": (downloads / cell_downloads(E5)["csv"]).read_text(encoding="utf-8"),
-        "collection download": (downloads / collection_downloads()["csv"]).read_text(
+        "cell download": (downloads / Urls.cell_downloads(E5)["csv"]).read_text(encoding="utf-8"),
+        "collection download": (downloads / Urls.collection_downloads()["csv"]).read_text(
             encoding="utf-8"
         ),
     }
@@ -447,11 +456,11 @@ def test_bibtex_values_cannot_close_their_field(
     assert run_cli(["export", "--format", "downloads", "--out", downloads, hostile]).exit_code == 0
     texts = {
         "export": out.read_text(encoding="utf-8"),
-        "collection download": (downloads / collection_downloads()["bib"]).read_text("utf-8"),
-        "cell download": (downloads / cell_downloads(E5)["bib"]).read_text("utf-8"),
-        "study download": (downloads / study_downloads("brace-breakout-2016")["bib"]).read_text(
-            "utf-8"
-        ),
+        "collection download": (downloads / Urls.collection_downloads()["bib"]).read_text("utf-8"),
+        "cell download": (downloads / Urls.cell_downloads(E5)["bib"]).read_text("utf-8"),
+        "study download": (
+            downloads / Urls.study_downloads("brace-breakout-2016")["bib"]
+        ).read_text("utf-8"),
     }
     for name, text in texts.items():
         entries = _pybtex_entries(text)
@@ -523,8 +532,8 @@ def test_hostile_bibtex_reads_back_as_the_text_it_was(
 # --- citations -----------------------------------------------------------------------------
 
 
-def test_bundled_style_formats_the_csl_json_with_citeproc(bundled: Collection) -> None:
-    items = json.loads(download_files(bundled)[collection_downloads()["csl.json"]])
+def test_bundled_style_formats_the_csl_json_with_citeproc(bundled: PublicView) -> None:
+    items = json.loads(download_files(bundled)[Urls.collection_downloads()["csl.json"]])
     style = CitationStylesStyle(style_path(), validate=True)  # a schema warning fails the test
     bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
     for item in items:
@@ -547,10 +556,10 @@ def test_citation_functions_escape_html() -> None:
             doi="10.1234/xyz",
         ),
     )
-    assert citation_text(study) == (
+    html = citation_html(csl_item(study))
+    assert citation_text(html) == (
         "Adamson, J., & Templeton, L. (2021). Drink & <drive>. A & B. https://doi.org/10.1234/xyz"
     )
-    html = citation_html(study)
     assert "<i>Drink &amp; &lt;drive&gt;</i>" in html and "A &amp; B." in html
 
 
@@ -561,7 +570,7 @@ def test_export_json_then_check_jsonschema(run_cli: RunCli, tmp_path: Path) -> N
     out = tmp_path / "api"
     result = run_cli(["export", "--format", "json", "--out", out, ROOT])
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"wrote 28 files to {out}\n"
+    assert result.stdout == f"wrote 77 files to {out}\n"
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     assert index["title"] == check(ROOT).config.site.title
     studies = sorted(str(p) for p in (out / "studies").glob("*.json"))
@@ -692,7 +701,7 @@ def test_multi_study_files_are_single_study_files_joined() -> None:
         assert write(studies) == "\n".join(write([s]) for s in studies), write.__name__
 
 
-def test_studies_json_is_the_whole_document_as_dump_json_writes_it(bundled: Collection) -> None:
+def test_studies_json_is_the_whole_document_as_dump_json_writes_it(bundled: PublicView) -> None:
     """studies.json is put together from the studies' own files (10,000 studies as one tree of
     objects would take hundreds of megabytes); the bytes must be those of the whole document."""
     files = api_files(bundled)

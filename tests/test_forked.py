@@ -12,6 +12,7 @@ import pytest
 
 import matrixpipe.publish.render as render_module
 from matrixpipe.check.run import check
+from matrixpipe.git.history import read_history
 from matrixpipe.publish.forked import Forked, ForkedError
 from matrixpipe.publish.render import render, render_context
 
@@ -61,7 +62,8 @@ def test_a_shared_render_writes_the_same_docs_as_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = add_site(generate(40, tmp_path / "collection"))
-    ctx = render_context(repo, check(repo))
+    result = check(repo)
+    ctx = render_context(result.collection, result.config.site, history=read_history(repo))
     docs = repo / "site" / "docs"
     alone = render(repo, ctx)
     expected = snapshot(docs)

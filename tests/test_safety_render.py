@@ -404,7 +404,9 @@ def _report(*messages: str) -> Report:
 
 def test_github_reporter_escapes_contributor_text() -> None:
     out = io.StringIO()
-    GithubReporter(out).report(_report(f"unknown key '{FORGED}'", f"title '{STOP}\r\nx'"))
+    GithubReporter(Path("."), out).report(
+        _report(f"unknown key '{FORGED}'", f"title '{STOP}\r\nx'")
+    )
     lines = out.getvalue().splitlines()
     commands = [line for line in lines if line.startswith("::")]
     assert len(commands) == 2

@@ -181,12 +181,15 @@ def test_study_page_has_source_listing_citation_and_dates(page: Page, base_url: 
     expect(page.locator(f"#mp-study-{PROBATION}")).to_be_in_viewport()
 
 
-def test_empty_cell_says_how_to_contribute(page: Page, base_url: str) -> None:
+def test_an_empty_cell_speaks_to_readers(page: Page, base_url: str) -> None:
+    """No contributor instructions on a reader's page: one line, and one link to the guide."""
     page.goto(f"{base_url}alcohol/D5/")
 
-    expect(page.locator(".admonition")).to_contain_text("No bite or studies yet")
-    expect(page.locator(".admonition code").first).to_contain_text("matrixpipe new cell alcohol/D5")
-    expect(page.locator('a[href="../../contributing/"]').first).to_be_visible()
+    expect(page.locator(".mp-empty")).to_contain_text("Nothing has been published in this cell yet")
+    assert "matrixpipe" not in page.locator("article").inner_text().lower()
+    links = page.locator('article a[href="../../contributing/"]')
+    expect(links).to_have_count(1)
+    expect(links).to_be_visible()
 
 
 def test_copy_title_and_link(browser: Browser, base_url: str) -> None:

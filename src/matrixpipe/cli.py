@@ -144,7 +144,7 @@ def schema(out: Path, check_only: bool) -> None:
 
         matrixpipe schema --check
     """
-    from matrixpipe.commands.check import run_schema
+    from matrixpipe.commands.schema import run_schema
 
     sys.exit(run_schema(out, check_only))
 
@@ -163,7 +163,7 @@ def rules(docs_out: Path | None) -> None:
 
         matrixpipe rules --docs site/docs/rules.md
     """
-    from matrixpipe.commands.check import run_rules
+    from matrixpipe.commands.rules import run_rules
 
     sys.exit(run_rules(docs_out))
 
@@ -183,7 +183,7 @@ def redirects(repo: Path, fmt: str) -> None:
 
         matrixpipe redirects --format json
     """
-    from matrixpipe.commands.check import run_redirects
+    from matrixpipe.commands.redirects import run_redirects
 
     sys.exit(run_redirects(repo, fmt))
 

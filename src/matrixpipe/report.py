@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -46,6 +47,10 @@ def _plural(n: int, word: str) -> str:
 
 
 class Reporter(Protocol):
+    """Every reporter is made the same way, so `reporter()` picks one by name."""
+
+    def __init__(self, repo: Path, stream: IO[str] | None = None, color: str = "auto") -> None: ...
+
     def report(self, report: Report) -> None: ...
 
 
@@ -137,7 +142,7 @@ def _display_column(source: str, column: int) -> int:
 class JsonReporter:
     """For machines: versioned JSON with every field of every finding."""
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(self, repo: Path, stream: IO[str] | None = None, color: str = "auto") -> None:
         self.stream = stream or sys.stdout
 
     def report(self, report: Report) -> None:
@@ -176,7 +181,7 @@ class GithubReporter:
         Severity.INFO: "notice",
     }
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(self, repo: Path, stream: IO[str] | None = None, color: str = "auto") -> None:
         self.stream = stream or sys.stdout
 
     def report(self, report: Report) -> None:
@@ -205,4 +210,16 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-REPORTERS = ("text", "json", "github")
+REPORTERS: dict[str, type[Reporter]] = {
+    "text": TextReporter,
+    "json": JsonReporter,
+    "github": GithubReporter,
+}
+"""Each `--format` and the reporter that writes it."""
+
+
+def reporter(fmt: str, repo: Path, color: str = "auto") -> Reporter:
+    """The reporter for a `--format`; NO_COLOR in the environment turns colour off."""
+    if color == "auto" and os.environ.get("NO_COLOR"):
+        color = "never"
+    return REPORTERS[fmt](repo, color=color)

@@ -57,10 +57,13 @@ class CellPage:
         return f"{column}; {row}"
 
     @property
-    def title(self) -> str:
-        if self.entry and self.entry.title:
-            return self.entry.title
+    def default_title(self) -> str:
         return f"{self.matrix.title} cell {self.code}: {self.name}"
+
+    @property
+    def title(self) -> str:
+        """The entry's own title if it has one (public or not: see `publish.view`)."""
+        return self.entry.title if self.entry and self.entry.title else self.default_title
 
     @property
     def status(self) -> str:

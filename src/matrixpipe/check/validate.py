@@ -21,12 +21,6 @@ from matrixpipe.check.load import Document
 from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.rules import finding
 
-MODELS: dict[str, type[BaseModel]] = {
-    "matrix": models.Matrix,
-    "cell": models.CellFrontMatter,
-    "study": models.Study,
-}
-
 _PATTERNS = {
     models.SLUG: "a slug: lower-case letters and digits joined by single hyphens, like `e5-2009`",
     models.ANCHOR: "an anchor: lower-case words joined by hyphens, like `issues`",
@@ -83,7 +77,7 @@ def validate_documents(documents: list[Document]) -> Validated:
 
 def validate_document(doc: Document) -> tuple[Entry | None, list[Diagnostic]]:
     """Validate one document: its schema, then that its id agrees with its file name."""
-    model_type = MODELS[doc.kind]
+    model_type = models.KINDS[doc.kind]
     try:
         model = model_type.model_validate(doc.data)
     except ValidationError as exc:

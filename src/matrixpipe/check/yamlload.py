@@ -15,12 +15,8 @@ from typing import Any
 
 import yaml
 
-try:
-    _BaseLoader: type = yaml.CSafeLoader
-    C_BACKED = True
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
-    C_BACKED = False
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's C parser; PyYAML's pure-Python one only where PyYAML was built without libyaml."""
 
 _STR = "tag:yaml.org,2002:str"
 _SEQ = "tag:yaml.org,2002:seq"

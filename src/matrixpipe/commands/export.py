@@ -10,17 +10,12 @@ import click
 
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.errors import MatrixpipeError
-from matrixpipe.publish.files import (
-    is_visible,
-    visible_listings,
-    visible_placements,
-    visible_studies,
-)
+from matrixpipe.publish.view import PublicView, Urls
 
 if TYPE_CHECKING:
     from matrixpipe import models
-    from matrixpipe.check.resolve import Collection, Listing
-    from matrixpipe.check.run import Result
+    from matrixpipe.check.resolve import Listing
+    from matrixpipe.config import SiteConfig
 
 FOLDER_FORMATS = ("json", "downloads")
 FILE_FORMATS = ("csv", "csl-json", "bibtex", "ris")
@@ -51,10 +46,11 @@ def run_export(
             err=True,
         )
         return int(ExitCode.FINDINGS)
+    view = PublicView(result.collection, drafts, Urls(base_url))
     if fmt in FOLDER_FORMATS:
-        return _export_folder(result, fmt, out, drafts, base_url)
-    studies, listings = _selection(result.collection, study, cell, drafts)
-    text = _file_text(fmt, studies, listings)
+        return _export_folder(view, result.config.site, fmt, out)
+    studies, listings = _selection(view, study, cell)
+    text = _file_text(fmt, view, studies, listings)
     if str(out) == "-":
         click.echo(text, nl=False)
         return int(ExitCode.OK)
@@ -67,53 +63,52 @@ def run_export(
     return int(ExitCode.OK)
 
 
-def _export_folder(result: Result, fmt: str, out: Path, drafts: bool, base_url: str) -> int:
+def _export_folder(view: PublicView, site: SiteConfig, fmt: str, out: Path) -> int:
     if out.exists() and not out.is_dir():
         raise MatrixpipeError(f"{out} is a file; --out names a folder for {fmt}")
     if fmt == "json":
         from matrixpipe.publish.api import write_api
 
-        title = result.config.site.title
-        written = write_api(result.collection, out, base_url, drafts, prune_stale=True, title=title)
+        written = write_api(view, out, prune_stale=True, title=site.title)
     else:
         from matrixpipe.publish.downloads import write_downloads
 
-        written = write_downloads(result.collection, out, drafts, prune_stale=True)
+        written = write_downloads(view, out, prune_stale=True)
     click.echo(f"wrote {len(written)} files to {out}")
     return int(ExitCode.OK)
 
 
 def _selection(
-    collection: Collection, study: str | None, cell: str | None, drafts: bool
+    view: PublicView, study: str | None, cell: str | None
 ) -> tuple[list[models.Study], list[Listing]]:
     """The studies and placements to export: all, one study's, or one cell's."""
-    from matrixpipe.publish.downloads import studies_of
-
-    placements = visible_placements(collection, drafts)
+    collection = view.collection
     if study is not None:
-        found = collection.studies.get(study)
+        found = view.study(study)
+        if found is None and study in collection.studies:
+            status = collection.studies[study].status
+            raise MatrixpipeError(f"study '{study}' is {status}; add --drafts to export it")
         if found is None:
             close = difflib.get_close_matches(study, list(collection.studies), n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise MatrixpipeError(f"there is no study '{study}'{hint}")
-        if not is_visible(found.status, drafts):
-            raise MatrixpipeError(f"study '{study}' is {found.status}; add --drafts to export it")
-        return [found], [item for item in placements if item.study.id == study]
+        return [found], [item for item in view.placements() if item.study.id == study]
     if cell is not None:
-        page = collection.cells.get(cell)
+        page = view.cells.get(cell)
         if page is None:
             raise MatrixpipeError(f"there is no cell '{cell}'; write it as <matrix>/<CODE>")
-        if not is_visible(page.status, drafts):
-            raise MatrixpipeError(f"cell {cell} is {page.status}; add --drafts to export it")
-        listings = visible_listings(page, drafts)
-        return studies_of(listings), listings
-    return visible_studies(collection, drafts), placements
+        return view.studies_of(page.listings), list(page.listings)
+    return view.studies, view.placements()
 
 
-def _file_text(fmt: str, studies: list[models.Study], listings: list[Listing]) -> str:
-    from matrixpipe.publish.references import bibtex, csl_json, ris
+def _file_text(
+    fmt: str, view: PublicView, studies: list[models.Study], listings: list[Listing]
+) -> str:
+    from matrixpipe.publish.downloads import reference_file
     from matrixpipe.publish.tables import placements_csv
 
     if fmt == "csv":
         return placements_csv(listings)
-    return {"csl-json": csl_json, "bibtex": bibtex, "ris": ris}[fmt](studies)
+    return reference_file(
+        {"csl-json": "csl.json", "bibtex": "bib", "ris": "ris"}[fmt], view, studies
+    )

@@ -1,7 +1,11 @@
-"""The rules reference page, generated from the registry so it cannot drift from the code."""
+"""`matrixpipe rules`: the rule registry, and its reference page (generated from the registry so
+it cannot drift from the code)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from matrixpipe.diagnostics import ExitCode
 from matrixpipe.rules import RULES
 
 _STAGES = {
@@ -54,3 +58,16 @@ def rules_markdown() -> str:
 
 def _fenced(text: str) -> str:
     return "```yaml\n" + (text.rstrip("\n") or "# (empty file)") + "\n```"
+
+
+def run_rules(docs_out: Path | None) -> int:
+    """`matrixpipe rules`: print the registry, or write its docs page."""
+    from matrixpipe.fsutil import write_atomic
+
+    if docs_out is not None:
+        write_atomic(docs_out, rules_markdown())
+        print(f"wrote {docs_out}")
+        return int(ExitCode.OK)
+    for rule in RULES.values():
+        print(f"{rule.code}  {rule.name:<26} {rule.level.label:<8} {rule.summary}")
+    return int(ExitCode.OK)

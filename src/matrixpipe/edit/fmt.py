@@ -35,11 +35,6 @@ from matrixpipe.diagnostics import ExitCode
 from matrixpipe.fsutil import write_atomic
 
 WIDTH = 100
-MODELS: dict[str, type[BaseModel]] = {
-    "matrix": models.Matrix,
-    "cell": models.CellFrontMatter,
-    "study": models.Study,
-}
 _FRONT_MATTER_END = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _BREAKS = "\n\x85\u2028\u2029"
 MODELINE_PREFIX = "# yaml-language-server:"
@@ -368,7 +363,7 @@ def _one_line(exc: MarkedYAMLError) -> str:
 
 def format_text(text: str, kind: Kind) -> str:
     """The canonical form of an entry file's text: the whole YAML file, or a cell's front matter."""
-    model = MODELS[kind]
+    model = models.KINDS[kind]
     if kind != "cell":
         return format_yaml(text, model)
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")  # as `check` reads it

@@ -13,7 +13,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from matrixpipe import models
-from matrixpipe.models.schemas import SCHEMA_BASE, render_schema
 
 Version = Literal[1]
 
@@ -75,8 +74,8 @@ class GridCell(_Doc):
     row: int = Field(description="The row number.")
     name: str = Field(description='"<column name>; <row name>".')
     title: str
-    url: str | None = Field(description="The cell page, or null when the cell has no page yet.")
-    api: str | None = Field(description="The cell document, or null when the cell has no page yet.")
+    url: str = Field(description="The cell page (every cell of the grid has one).")
+    api: str = Field(description="The cell document (every cell of the grid has one).")
     counts: Counts
     studies: ByCategory
 
@@ -241,19 +240,3 @@ API_SCHEMAS: dict[str, type[BaseModel]] = {
     "study": StudyDoc,
     "studies": StudiesDoc,
 }
-
-
-def schema_name(kind: str) -> str:
-    return f"{kind}.schema.json"
-
-
-def api_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of one kind of API document."""
-    from matrixpipe.models.schemas import model_schema
-
-    return model_schema(API_SCHEMAS[kind], f"{SCHEMA_BASE}api/{schema_name(kind)}", "serialization")
-
-
-def api_schema_files() -> dict[str, str]:
-    """File name → text of every API schema, as `schema/api/` holds them."""
-    return {schema_name(kind): render_schema(api_schema(kind)) for kind in API_SCHEMAS}

@@ -374,6 +374,10 @@ class Study(_Strict):
     )
 
 
+KINDS: dict[str, type[BaseModel]] = {"matrix": Matrix, "cell": CellFrontMatter, "study": Study}
+"""The one table of which model reads which kind of entry (the validator, `fmt`, the schemas)."""
+
+
 def cell_sort_key(placement: Placement) -> tuple[int, int, int]:
     """Editorial order in a cell: by the first category (S, K, R, G), then rank; unranked last."""
     first = min(CATEGORIES.index(c) for c in placement.categories)

@@ -1,4 +1,5 @@
-"""JSON Schemas for entries, generated from the pydantic models (the one source of truth)."""
+"""JSON Schemas of entries and of the API's documents, generated from the pydantic models (the one
+source of truth). This module reads the models; the models never read it."""
 
 from __future__ import annotations
 
@@ -8,15 +9,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from matrixpipe import models
+from matrixpipe.models.api import API_SCHEMAS
+from matrixpipe.models.entries import KINDS
 
 SCHEMA_BASE = "https://matrixpipe.github.io/schema/"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-ENTRY_SCHEMAS: dict[str, type[BaseModel]] = {
-    "matrix": models.Matrix,
-    "cell": models.CellFrontMatter,
-    "study": models.Study,
-}
 
 
 def model_schema(
@@ -30,7 +27,7 @@ def model_schema(
 
 def entry_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of one kind of entry, with `$schema`, `$id` and a description."""
-    schema = model_schema(ENTRY_SCHEMAS[kind], f"{SCHEMA_BASE}{kind}.schema.json")
+    schema = model_schema(KINDS[kind], f"{SCHEMA_BASE}{kind}.schema.json")
     if kind == "cell":
         schema["description"] = (
             "The YAML front matter of a cell page, entries/cells/<matrix>/<CODE>.md; the bite "
@@ -46,11 +43,23 @@ def render_schema(schema: dict[str, Any]) -> str:
 
 def expected_files() -> dict[str, str]:
     """Relative path → content of every schema `matrixpipe schema` writes: entries and the API."""
-    from matrixpipe.models.api import api_schema_files
-
-    files = {f"{kind}.schema.json": render_schema(entry_schema(kind)) for kind in ENTRY_SCHEMAS}
+    files = {f"{kind}.schema.json": render_schema(entry_schema(kind)) for kind in KINDS}
     files.update({f"api/{name}": text for name, text in api_schema_files().items()})
     return files
+
+
+def schema_name(kind: str) -> str:
+    return f"{kind}.schema.json"
+
+
+def api_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one kind of API document."""
+    return model_schema(API_SCHEMAS[kind], f"{SCHEMA_BASE}api/{schema_name(kind)}", "serialization")
+
+
+def api_schema_files() -> dict[str, str]:
+    """File name → text of every API schema, as `schema/api/` holds them."""
+    return {schema_name(kind): render_schema(api_schema(kind)) for kind in API_SCHEMAS}
 
 
 def stale_files(folder: Path) -> list[str]:

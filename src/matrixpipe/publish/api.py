@@ -13,54 +13,38 @@ from typing import TYPE_CHECKING
 
 from matrixpipe import models
 from matrixpipe.models import api as am
-from matrixpipe.publish.apimarkdown import MarkdownRenderer
+from matrixpipe.models.schemas import api_schema_files, schema_name
 from matrixpipe.publish.citation import STYLE, citation_html, citation_text
-from matrixpipe.publish.files import (
-    API_VERSION,
-    Urls,
-    dump_json,
-    prune,
-    visible_cells,
-    visible_listings,
-    visible_studies,
-    write_files,
-)
-from matrixpipe.publish.references import csl_item
+from matrixpipe.publish.files import API_VERSION, dump_json, prune, write_files
+from matrixpipe.publish.sanitize import contributor_html
+from matrixpipe.publish.view import Urls
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from pydantic import BaseModel
 
-    from matrixpipe.check.resolve import CellPage, Collection, Listing
+    from matrixpipe.check.resolve import Listing
+    from matrixpipe.publish.view import Cell, PublicView
 
 OWN_FILES = ("index.json", "studies.json", "matrices/*.json", "cells/*/*.json", "studies/*.json")
 
 
-def api_files(
-    collection: Collection, base_url: str = "", drafts: bool = False, title: str = ""
-) -> dict[str, str]:
-    """Every API file as `path relative to the API root → text`, schemas included."""
-    return _Builder(collection, Urls(base_url), drafts, title).files()
+def api_files(view: PublicView, title: str = "") -> dict[str, str]:
+    """Every API file as `path relative to the API root → text`, schemas included.
+
+    `title` is the collection's title for `index.json` (`config.site.title`); every `url` starts
+    with the view's site address.
+    """
+    return _Builder(view, title).files()
 
 
 def write_api(
-    collection: Collection,
-    out_dir: Path,
-    base_url: str = "",
-    drafts: bool = False,
-    prune_stale: bool = False,
-    title: str = "",
+    view: PublicView, out_dir: Path, prune_stale: bool = False, title: str = ""
 ) -> list[Path]:
-    """Write the API into `out_dir` (the site puts it in `<site>/api/v1/`); return the paths.
-
-    Args:
-        base_url: what site URLs start with, e.g. "" or "https://example.org/findings".
-        drafts: include draft and review entries (for a preview build).
-        prune_stale: delete API files in `out_dir` that this run did not write.
-        title: the collection's title for `index.json` (`config.site.title`).
-    """
-    written = write_files(out_dir, api_files(collection, base_url, drafts, title))
+    """Write the API into `out_dir` (the site puts it in `<site>/api/v1/`); return the paths;
+    `prune_stale` deletes API files in `out_dir` that this run did not write."""
+    written = write_files(out_dir, api_files(view, title))
     if prune_stale:
         prune(out_dir, written, (*OWN_FILES, "schema/*.schema.json"))
     return written
@@ -85,81 +69,82 @@ def _dump(doc: BaseModel) -> str:
 
 
 class _Builder:
-    """Builds each document once from the resolved collection."""
+    """Builds each document once from the public view."""
 
-    def __init__(self, collection: Collection, urls: Urls, drafts: bool, title: str) -> None:
-        self.c = collection
+    def __init__(self, view: PublicView, title: str) -> None:
+        self.view = view
+        self.urls = view.urls
         self.title = title
-        self.urls = urls
-        self.drafts = drafts
-        self.md = MarkdownRenderer(urls)
-        self.cells = {page.key: page for page in visible_cells(collection, drafts)}
-        self.listings = {key: visible_listings(page, drafts) for key, page in self.cells.items()}
-        self.studies = visible_studies(collection, drafts)
-        self.study_ids = {s.id for s in self.studies}
+
+    def _resolve(self, target: str) -> str | None:
+        found = self.view.target(target)
+        return self.urls.url(*found) if found else None
 
     def text(self, markdown: str) -> am.Text:
-        return am.Text(markdown=markdown, html=self.md.html(markdown))
+        """Contributor Markdown and its HTML: the site's own sanitising converter, with the
+        links this run publishes as absolute URLs (the others keep their text only)."""
+        return am.Text(markdown=markdown, html=contributor_html(markdown, self._resolve))
 
     def files(self) -> dict[str, str]:
-        out = {f"schema/{name}": text for name, text in am.api_schema_files().items()}
-        for matrix in self.c.matrices.values():
-            out[f"matrices/{matrix.id}.json"] = _dump(self.matrix(matrix))
-        for key, page in self.cells.items():
-            out[f"cells/{key}.json"] = _dump(self.cell(page))
+        out = {f"schema/{name}": text for name, text in api_schema_files().items()}
+        for matrix in self.view.matrices:
+            out[Urls.api_matrix(matrix.id)] = _dump(self.matrix(matrix))
+        for key, cell in self.view.cells.items():
+            out[Urls.api_cell(key)] = _dump(self.cell(cell))
         texts = []
-        for study in self.studies:
-            text = out[f"studies/{study.id}.json"] = _dump(self.study(study))
+        for study in self.view.studies:
+            text = out[Urls.api_study(study.id)] = _dump(self.study(study))
             texts.append(text)
         out["studies.json"] = studies_json(texts)
         out["index.json"] = _dump(self.index())
         return out
 
     def index(self) -> am.IndexDoc:
+        view = self.view
         return am.IndexDoc(
             api_version=API_VERSION,
             generator="matrixpipe",
             title=self.title,
-            base_url=self.urls.base_url,
-            drafts=self.drafts,
+            base_url=self.urls.base.rstrip("/"),
+            drafts=view.drafts,
             counts=am.IndexCounts(
-                matrices=len(self.c.matrices),
-                cells=len(self.cells),
-                studies=len(self.studies),
-                placements=sum(len(items) for items in self.listings.values()),
+                matrices=len(view.matrices),
+                cells=len(view.cells),
+                studies=len(view.studies),
+                placements=sum(len(cell.listings) for cell in view.cells.values()),
             ),
             matrices=[
                 am.Link(
                     id=m.id,
                     title=m.title,
                     status="published",
-                    url=self.urls.matrix(m.id),
-                    api=f"matrices/{m.id}.json",
+                    url=self.urls.url(Urls.matrix_file(m.id)),
+                    api=Urls.api_matrix(m.id),
                 )
-                for _, m in sorted(self.c.matrices.items())
+                for m in view.matrices
             ],
             cells=[
                 am.Link(
                     id=key,
-                    title=page.title,
-                    status=page.status,  # type: ignore[arg-type]
-                    url=self.urls.cell(key),
-                    api=f"cells/{key}.json",
+                    title=cell.title,
+                    status=cell.status,  # type: ignore[arg-type]
+                    url=self.urls.url(Urls.cell_file(key)),
+                    api=Urls.api_cell(key),
                 )
-                for key, page in self.cells.items()
+                for key, cell in sorted(view.cells.items())
             ],
             studies=[
                 am.Link(
                     id=s.id,
                     title=s.title,
                     status=s.status,
-                    url=self.urls.study(s.id),
-                    api=f"studies/{s.id}.json",
+                    url=self.urls.url(Urls.study_file(s.id)),
+                    api=Urls.api_study(s.id),
                 )
-                for s in self.studies
+                for s in view.studies
             ],
             all_studies="studies.json",
-            schemas={kind: f"schema/{am.schema_name(kind)}" for kind in am.API_SCHEMAS},
+            schemas={kind: f"schema/{schema_name(kind)}" for kind in am.API_SCHEMAS},
         )
 
     def matrix(self, matrix: models.Matrix) -> am.MatrixDoc:
@@ -167,20 +152,19 @@ class _Builder:
         for column in matrix.columns:
             for row in matrix.rows:
                 key = f"{matrix.id}/{column.code}{row.code}"
-                page, listed = self.c.cells[key], key in self.cells
-                items = self.listings.get(key, [])
+                cell = self.view.cells[key]
                 cells.append(
                     am.GridCell(
-                        code=page.code,
+                        code=cell.code,
                         key=key,
                         column=column.code,
                         row=row.code,
-                        name=page.name,
-                        title=page.title,
-                        url=self.urls.cell(key) if listed else None,
-                        api=f"cells/{key}.json" if listed else None,
-                        counts=_counts(items),
-                        studies=am.ByCategory(**_by_category(items)),
+                        name=cell.name,
+                        title=cell.title,
+                        url=self.urls.url(Urls.cell_file(key)),
+                        api=Urls.api_cell(key),
+                        counts=am.Counts(**cell.counts),
+                        studies=am.ByCategory(**_by_category(cell.listings)),
                     )
                 )
         return am.MatrixDoc(
@@ -188,41 +172,38 @@ class _Builder:
             id=matrix.id,
             title=matrix.title,
             description=self.text(matrix.description),
-            url=self.urls.matrix(matrix.id),
-            api=f"matrices/{matrix.id}.json",
+            url=self.urls.url(Urls.matrix_file(matrix.id)),
+            api=Urls.api_matrix(matrix.id),
             columns=matrix.columns,
             rows=matrix.rows,
             cells=cells,
         )
 
-    def cell(self, page: CellPage) -> am.CellDoc:
-        items = self.listings[page.key]
-        headings = sorted(page.headings.values(), key=lambda h: h.offset)
+    def cell(self, cell: Cell) -> am.CellDoc:
+        headings = sorted(cell.headings.values(), key=lambda h: h.offset)
+        page = Urls.cell_file(cell.key)
         return am.CellDoc(
             api_version=API_VERSION,
-            key=page.key,
-            matrix=page.matrix.id,
-            code=page.code,
-            name=page.name,
-            title=page.title,
-            status=page.status,  # type: ignore[arg-type]
-            url=self.urls.cell(page.key),
-            api=f"cells/{page.key}.json",
-            matrix_api=f"matrices/{page.matrix.id}.json",
-            column=page.matrix.columns[models.COLUMN_CODES.index(page.code[0])],
-            row=page.matrix.rows[int(page.code[1]) - 1],
-            bite=self.text(page.entry.bite) if page.entry else None,
+            key=cell.key,
+            matrix=cell.matrix.id,
+            code=cell.code,
+            name=cell.name,
+            title=cell.title,
+            status=cell.status,  # type: ignore[arg-type]
+            url=self.urls.url(page),
+            api=Urls.api_cell(cell.key),
+            matrix_api=Urls.api_matrix(cell.matrix.id),
+            column=cell.matrix.columns[models.COLUMN_CODES.index(cell.code[0])],
+            row=cell.matrix.rows[int(cell.code[1]) - 1],
+            bite=self.text(cell.bite) if cell.text else None,
             sections=[
                 am.Section(
-                    anchor=h.anchor,
-                    title=h.text,
-                    level=h.level,
-                    url=self.urls.cell(page.key, h.anchor),
+                    anchor=h.anchor, title=h.text, level=h.level, url=self.urls.url(page, h.anchor)
                 )
                 for h in headings
             ],
-            counts=_counts(items),
-            placements=[self.listed(item) for item in items],
+            counts=am.Counts(**cell.counts),
+            placements=[self.listed(item) for item in cell.listings],
         )
 
     def listed(self, item: Listing) -> am.Listed:
@@ -235,61 +216,67 @@ class _Builder:
             rank=placement.rank,
             note=self.text(placement.note),
             discussed_in=placement.discussed_in,
-            url=self.urls.study(study.id),
-            api=f"studies/{study.id}.json",
+            url=self.urls.url(Urls.study_file(study.id)),
+            api=Urls.api_study(study.id),
         )
 
     def study(self, study: models.Study) -> am.StudyDoc:
+        item = self.view.csl(study)
+        citation = citation_html(item)
         return am.StudyDoc(
             api_version=API_VERSION,
             id=study.id,
             title=study.title,
             status=study.status,
-            url=self.urls.study(study.id),
-            api=f"studies/{study.id}.json",
+            url=self.urls.url(Urls.study_file(study.id)),
+            api=Urls.api_study(study.id),
             source=study.source,
             summary=self.text(study.summary),
             key_points=[self.text(point) for point in study.key_points],
             tags=study.tags,
-            related=[self.related(r) for r in study.related],
-            placements=[self.placement(p) for p in study.placements if p.cell in self.cells],
-            citation=am.Citation(style=STYLE, text=citation_text(study), html=citation_html(study)),
-            csl=csl_item(study),
+            related=[r for r in map(self.related, study.related) if r is not None],
+            placements=[self.placement(c, p) for c, p in self.view.placements_of(study)],
+            citation=am.Citation(style=STYLE, text=citation_text(citation), html=citation),
+            csl=item,
         )
 
-    def placement(self, placement: models.Placement) -> am.Placement:
+    def placement(self, cell: Cell, placement: models.Placement) -> am.Placement:
         return am.Placement(
             cell=placement.cell,
-            cell_title=self.cells[placement.cell].title,
+            cell_title=cell.title,
             categories=placement.categories,
             rank=placement.rank,
             note=self.text(placement.note),
             discussed_in=placement.discussed_in,
-            url=self.urls.cell(placement.cell),
-            api=f"cells/{placement.cell}.json",
+            url=self.urls.url(Urls.cell_file(cell.key)),
+            api=Urls.api_cell(cell.key),
         )
 
-    def related(self, related: models.Related) -> am.Related:
-        known = related.study in self.study_ids
-        url = self.urls.study(related.study) if known and related.study else None
-        if related.source is not None:
-            url = related.source.url
+    def related(self, related: models.Related) -> am.Related | None:
+        """A related document; one that is a study the public cannot see is left out, as the
+        site leaves it out."""
+        if related.study is not None:
+            if self.view.study(related.study) is None:
+                return None
+            return am.Related(
+                label=related.label,
+                study=related.study,
+                source=None,
+                url=self.urls.url(Urls.study_file(related.study)),
+                api=Urls.api_study(related.study),
+            )
         return am.Related(
             label=related.label,
-            study=related.study,
+            study=None,
             source=related.source,
-            url=url,
-            api=f"studies/{related.study}.json" if known else None,
+            url=related.source.url if related.source else None,
+            api=None,
         )
 
 
-def _by_category(items: list[Listing]) -> dict[str, list[str]]:
+def _by_category(items: tuple[Listing, ...]) -> dict[str, list[str]]:
     ids: dict[str, list[str]] = defaultdict(list)
     for item in items:
         for category in item.placement.categories:
             ids[category].append(item.study.id)
     return {category: ids[category] for category in models.CATEGORIES}
-
-
-def _counts(items: list[Listing]) -> am.Counts:
-    return am.Counts(**{k: len(v) for k, v in _by_category(items).items()}, total=len(items))

@@ -14,12 +14,9 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from matrixpipe.publish.memo import Memo
-from matrixpipe.publish.references import csl_item
 
 if TYPE_CHECKING:
     from citeproc import CitationStylesStyle
-
-    from matrixpipe import models
 
 STYLE = "apa"
 _ESCAPED = ("title", "publisher", "genre", "URL", "DOI", "container-title")
@@ -54,9 +51,9 @@ def format_reference(item: dict[str, Any], as_html: bool) -> str:
     return str(bibliography.bibliography()[0])
 
 
-def citation_html(study: models.Study) -> str:
-    """The study's APA reference as an HTML fragment (the title in `<i>`)."""
-    item = csl_item(study)
+def citation_html(item: dict[str, Any]) -> str:
+    """A study's APA reference as an HTML fragment (the title in `<i>`), from its CSL-JSON item
+    (`PublicView.csl`, built once per study)."""
     key = Memo.key(json.dumps(item, sort_keys=True))
     formatted = _FORMATTED.get(key)
     if formatted is None:
@@ -67,9 +64,9 @@ def citation_html(study: models.Study) -> str:
     return formatted
 
 
-def citation_text(study: models.Study) -> str:
-    """The study's APA reference as plain text, for a copy button (the HTML without its tags)."""
-    return html.unescape(_TAGS.sub("", citation_html(study)))
+def citation_text(citation: str) -> str:
+    """A reference as plain text, for a copy button: its HTML (`citation_html`) without tags."""
+    return html.unescape(_TAGS.sub("", citation))
 
 
 _FORMATTED: Memo[str] = Memo("citations", lambda v: isinstance(v, str))

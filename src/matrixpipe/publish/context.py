@@ -1,139 +1,51 @@
-"""What every page renderer needs to know: what is visible, where each page lives, how to link.
+"""What every page renderer needs: the public view, the site's settings and the Git dates.
 
-Built once per render, so no renderer re-scans the collection: visibility and paths are lookups.
-Page paths are docs-relative Markdown files (`alcohol/E5.md`, `studies/<id>.md`); MkDocs turns
-them into the stable URLs `/alcohol/E5/` and `/studies/<id>/`.
+Visibility and the URL scheme are the view's (`matrixpipe.publish.view`); the page code reads
+them through this context under short names, and adds the links to GitHub and the dates.
 """
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from urllib.parse import quote
 
-from matrixpipe import models
-from matrixpipe.check.resolve import CellPage, Collection, Listing
 from matrixpipe.config import SiteConfig
 from matrixpipe.git.history import EntryDates, History
+from matrixpipe.publish.view import API_ROOT, DOWNLOADS_ROOT, PublicView, Urls
 
-API_ROOT = "api/v1"
-DOWNLOADS_ROOT = "downloads"
+__all__ = ["API_ROOT", "DOWNLOADS_ROOT", "RenderContext"]
 
 
 @dataclass
 class RenderContext:
-    """The resolved collection plus the choices of this render (public or preview with drafts)."""
+    """One render: the public view (or a preview's, with drafts), the site settings, history."""
 
-    collection: Collection
+    view: PublicView
     site: SiteConfig
-    drafts: bool = False
     history: History = field(default_factory=History)
 
-    # -- visibility -------------------------------------------------------------------------
+    study_path = staticmethod(Urls.study_file)
+    cell_path = staticmethod(Urls.cell_file)
+    matrix_path = staticmethod(Urls.matrix_file)
+    cell_feed = staticmethod(Urls.cell_feed)
+    link = staticmethod(Urls.link)
+    href = staticmethod(Urls.href)
+    url_path = staticmethod(Urls.url_path)
 
-    def shows(self, status: str) -> bool:
-        """Only published entries reach the public site; a preview (`--drafts`) shows all."""
-        return self.drafts or status == "published"
-
-    def study_visible(self, study_id: str) -> bool:
-        study = self.collection.studies.get(study_id)
-        return study is not None and self.shows(study.status)
-
-    def studies(self) -> list[models.Study]:
-        """Visible studies, sorted by id so every page and feed is stable."""
-        return self._studies
-
-    @cached_property
-    def _studies(self) -> list[models.Study]:
-        return sorted(
-            (s for s in self.collection.studies.values() if self.shows(s.status)),
-            key=lambda s: s.id,
-        )
-
-    def bite_visible(self, page: CellPage) -> bool:
-        return page.entry is not None and self.shows(page.entry.status)
-
-    def listings(self, page: CellPage) -> list[Listing]:
-        """The cell's listings in editorial order, without studies this build does not show."""
-        return [item for item in page.listings if self.shows(item.study.status)]
-
-    # -- paths and links --------------------------------------------------------------------
-
-    @staticmethod
-    def study_path(study_id: str) -> str:
-        return f"studies/{study_id}.md"
-
-    @staticmethod
-    def cell_path(key: str) -> str:
-        return f"{key}.md"
-
-    @staticmethod
-    def matrix_path(matrix_id: str) -> str:
-        return f"{matrix_id}/index.md"
-
-    @staticmethod
-    def cell_feed(key: str, kind: str = "atom") -> str:
-        return f"{key}/feed.{kind}.xml"
-
-    @staticmethod
-    def link(from_page: str, to_file: str, anchor: str | None = None) -> str:
-        """A relative Markdown link from one docs file to another, which MkDocs validates."""
-        start = posixpath.dirname(from_page) or "."
-        rel = _relpath(to_file, start) if to_file != from_page else ""
-        return f"{rel}#{anchor}" if anchor else (rel or "#")
-
-    @staticmethod
-    def url_path(docs_file: str) -> str:
-        """Where MkDocs serves a docs file (directory URLs): `alcohol/E5.md` → `alcohol/E5/`."""
-        if docs_file == "index.md" or docs_file.endswith("/index.md"):
-            return docs_file[: -len("index.md")]
-        return docs_file[:-3] + "/" if docs_file.endswith(".md") else docs_file
-
-    @classmethod
-    def href(cls, from_page: str, to_file: str, anchor: str | None = None) -> str:
-        """The final relative URL from one page to another, for links in HTML.
-
-        MkDocs rewrites `.md` links only in Markdown; HTML (contributor fragments, listings) must
-        carry the URL the browser resolves: from `alcohol/E5/`, a study is `../../studies/<id>/`.
-        """
-        here, there = cls.url_path(from_page), cls.url_path(to_file)
-        if here == there:
-            return f"#{anchor}" if anchor else "./"
-        rel = _relpath(there, here)
-        rel = "./" if rel == "." else rel + ("/" if there == "" or there.endswith("/") else "")
-        return f"{rel}#{anchor}" if anchor else rel
+    def url(self, docs_file: str, anchor: str | None = None) -> str:
+        """The absolute public URL of a page, for feeds, citations and copied links."""
+        return self.view.urls.url(docs_file, anchor)
 
     def resolver(self, page: str) -> Callable[[str], str | None]:
-        """The URLs of `study:` and `cell:` targets from `page`; None for an unpublished study.
-
-        A cell link's anchor is kept only if the cell's bite is shown and has that section.
-        """
+        """The URLs of `study:` and `cell:` targets from `page`; None where this run publishes
+        no such page (an unpublished study)."""
 
         def resolve(target: str) -> str | None:
-            kind, _, ref = target.partition(":")
-            if kind == "study":
-                return self.href(page, self.study_path(ref)) if self.study_visible(ref) else None
-            key, _, anchor = ref.partition("#")
-            cell = self.collection.cells.get(key)
-            if cell is None:
-                return None
-            shown = anchor and self.bite_visible(cell) and anchor in cell.headings
-            return self.href(page, self.cell_path(key), anchor if shown else None)
+            found = self.view.target(target)
+            return self.href(page, *found) if found else None
 
         return resolve
-
-    def url(self, docs_file: str) -> str:
-        """The absolute public URL of a docs file, for feeds, citations and copied links."""
-        base = self.site.url.rstrip("/") + "/"
-        if docs_file.endswith("index.md"):
-            path = docs_file[: -len("index.md")]
-        elif docs_file.endswith(".md"):
-            path = docs_file[:-3] + "/"
-        else:
-            path = docs_file
-        return base + quote(path)
 
     # -- GitHub -----------------------------------------------------------------------------
 
@@ -160,16 +72,5 @@ class RenderContext:
         return self.history.dates.get(entry_path) if entry_path else None
 
     def study_file(self, study_id: str) -> str | None:
-        doc = self.collection.documents.get(study_id)
+        doc = self.view.collection.documents.get(study_id)
         return doc.path if doc is not None and doc.kind == "study" else None
-
-
-def _relpath(target: str, start: str) -> str:
-    """`posixpath.relpath` for clean relative paths (no `.`, `..` or `//`), without its
-    normalising: every page links to dozens of others, so this runs half a million times."""
-    to = [part for part in target.split("/") if part and part != "."]
-    here = [part for part in start.split("/") if part and part != "."]
-    common = 0
-    while common < min(len(to), len(here)) and to[common] == here[common]:
-        common += 1
-    return "/".join([".."] * (len(here) - common) + to[common:]) or "."

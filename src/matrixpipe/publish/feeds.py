@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from functools import lru_cache
 
+from matrixpipe import models
 from matrixpipe.git.history import EntryDates
 from matrixpipe.publish.context import RenderContext
 from matrixpipe.publish.markdown import shorten
@@ -63,26 +64,25 @@ class Feed:
 def render_feeds(ctx: RenderContext) -> dict[str, str]:
     """Every feed, as docs path → XML text: the site's, then one Atom and one RSS per cell."""
     site_items: list[FeedItem] = []
-    by_cell: dict[str, list[FeedItem]] = {key: [] for key in ctx.collection.cells}
-    for study in ctx.studies():
-        item = _study_item(ctx, study.id)
+    by_cell: dict[str, list[FeedItem]] = {key: [] for key in ctx.view.cells}
+    for study in ctx.view.studies:
+        item = _study_item(ctx, study)
         if item is None:
             continue
         site_items.append(item)
-        for placement in study.placements:
-            if placement.cell in by_cell:
-                by_cell[placement.cell].append(item)
-    for key, page in ctx.collection.cells.items():
-        dates = ctx.dates(page.doc.path) if page.doc and ctx.bite_visible(page) else None
+        for cell, _ in ctx.view.placements_of(study):
+            by_cell[cell.key].append(item)
+    for key, cell in ctx.view.cells.items():
+        dates = ctx.dates(cell.entry_path) if cell.text else None
         if dates is not None:
-            summary = f"The bite of {page.title}."
+            summary = f"The bite of {cell.title}."
             url = ctx.url(ctx.cell_path(key))
-            item = FeedItem(page.title, url, dates.added, dates.updated, _when(dates) + summary)
+            item = FeedItem(cell.title, url, dates.added, dates.updated, _when(dates) + summary)
             site_items.append(item)
             by_cell[key].append(item)
     feeds = [Feed(ctx.site.title, ctx.url("index.md"), "feed.atom.xml", "feed.rss.xml", site_items)]
     for key, items in by_cell.items():
-        page = ctx.collection.cells[key]
+        page = ctx.view.cells[key]
         feeds.append(
             Feed(
                 f"{page.title} ({ctx.site.title})",
@@ -101,12 +101,11 @@ def render_feeds(ctx: RenderContext) -> dict[str, str]:
     return out
 
 
-def _study_item(ctx: RenderContext, study_id: str) -> FeedItem | None:
-    dates = ctx.dates(ctx.study_file(study_id))
+def _study_item(ctx: RenderContext, study: models.Study) -> FeedItem | None:
+    dates = ctx.dates(ctx.study_file(study.id))
     if dates is None:
         return None
-    study = ctx.collection.studies[study_id]
-    url = ctx.url(ctx.study_path(study_id))
+    url = ctx.url(ctx.study_path(study.id))
     return FeedItem(study.title, url, dates.added, dates.updated, _when(dates), study.summary)
 
 

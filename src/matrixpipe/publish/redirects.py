@@ -7,12 +7,11 @@ A redirect is skipped when its old URL is a live page again, or its target is no
 
 from __future__ import annotations
 
-import posixpath
-
 from matrixpipe.check.resolve import CELL_CODES
 from matrixpipe.git.history import Redirect
 from matrixpipe.publish.context import RenderContext
 from matrixpipe.publish.markdown import attr
+from matrixpipe.publish.view import relpath
 
 
 def render_redirects(ctx: RenderContext) -> dict[str, str]:
@@ -26,25 +25,25 @@ def render_redirects(ctx: RenderContext) -> dict[str, str]:
 
 def _pairs(ctx: RenderContext, redirect: Redirect) -> list[tuple[str, str, str]]:
     """(old URL path, new docs file, title) for one rename; a matrix moves all its cells."""
-    c = ctx.collection
+    view, c = ctx.view, ctx.view.collection
     if redirect.kind == "study":
-        study = c.studies.get(redirect.new)
-        if redirect.old in c.studies or study is None or not ctx.study_visible(study.id):
+        study = view.study(redirect.new)
+        if redirect.old in c.studies or study is None:
             return []
         return [(f"studies/{redirect.old}", ctx.study_path(study.id), study.title)]
     if redirect.kind == "cell":
-        page = c.cells.get(redirect.new)
-        if redirect.old in c.cells or page is None:
+        cell = view.cells.get(redirect.new)
+        if redirect.old in view.cells or cell is None:
             return []
-        return [(redirect.old, ctx.cell_path(page.key), page.title)]
+        return [(redirect.old, ctx.cell_path(cell.key), cell.title)]
     if redirect.kind == "matrix":
         matrix = c.matrices.get(redirect.new)
         if redirect.old in c.matrices or matrix is None:
             return []
         pairs = [(redirect.old, ctx.matrix_path(matrix.id), matrix.title)]
         for code in CELL_CODES:
-            page = c.cells[f"{matrix.id}/{code}"]
-            pairs.append((f"{redirect.old}/{code}", ctx.cell_path(page.key), page.title))
+            cell = view.cells[f"{matrix.id}/{code}"]
+            pairs.append((f"{redirect.old}/{code}", ctx.cell_path(cell.key), cell.title))
         return pairs
     return []
 
@@ -52,8 +51,7 @@ def _pairs(ctx: RenderContext, redirect: Redirect) -> list[tuple[str, str, str]]
 def redirect_page(ctx: RenderContext, old: str, new_file: str, title: str) -> str:
     """A small HTML page that sends browsers from `/<old>/` to the page of `new_file`."""
     new_url = ctx.url(new_file)
-    new_dir = new_file[: -len("index.md")] if new_file.endswith("index.md") else new_file[:-3] + "/"
-    rel = posixpath.relpath(new_dir, old) + "/"
+    rel = relpath(ctx.url_path(new_file), old) + "/"
     return (
         "<!doctype html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'

@@ -118,9 +118,9 @@ def _csl_name(name: str) -> dict[str, str]:
     return {"family": family, "given": given} if given else {"family": family}
 
 
-def csl_json(studies: list[models.Study]) -> str:
-    """A CSL-JSON file: an array of items, in the order given."""
-    return json.dumps([csl_item(s) for s in studies], ensure_ascii=False, indent=2) + "\n"
+def csl_json(items: list[dict[str, Any]]) -> str:
+    """A CSL-JSON file: an array of items (`csl_item`, or `PublicView.csl`), in the order given."""
+    return json.dumps(items, ensure_ascii=False, indent=2) + "\n"
 
 
 def tex_escape(text: str) -> str:

@@ -15,7 +15,8 @@ from functools import partial
 from itertools import chain
 from pathlib import Path
 
-from matrixpipe.check.run import Result
+from matrixpipe.check.resolve import Collection
+from matrixpipe.config import SiteConfig
 from matrixpipe.git.history import History
 from matrixpipe.publish import memo
 from matrixpipe.publish.context import API_ROOT, DOWNLOADS_ROOT, RenderContext
@@ -25,7 +26,7 @@ from matrixpipe.publish.markdown import bite_markdown, fragment
 from matrixpipe.publish.pages.cells import render_cell
 from matrixpipe.publish.pages.grid import latest_changes, render_home, render_matrix
 from matrixpipe.publish.pages.indexes import INDEX_PAGES, render_indexes
-from matrixpipe.publish.pages.studies import citation, render_study
+from matrixpipe.publish.pages.studies import render_study
 from matrixpipe.publish.redirects import render_redirects
 from matrixpipe.publish.tree import (
     SiteError,
@@ -35,17 +36,16 @@ from matrixpipe.publish.tree import (
     site_dir,
     write_changed,
 )
+from matrixpipe.publish.view import PublicView, Urls
 
 __all__ = [
     "RenderContext",
     "Rendered",
     "bite_markdown",
-    "citation",
     "fragment",
     "render",
     "render_context",
     "render_first",
-    "render_pages",
     "write_headless",
     "write_later",
 ]
@@ -65,11 +65,6 @@ class Rendered:
     changed: int
 
 
-def render_pages(ctx: RenderContext) -> dict[str, str]:
-    """Every generated file, as docs path → text (for tests; `render` streams them)."""
-    return dict(iter_pages(ctx))
-
-
 def iter_pages(ctx: RenderContext, studies: slice = ALL) -> Iterator[tuple[str, str]]:
     """Every generated file as (docs path, text), one at a time: linear in time, and the whole
     site is never held in memory at once. `studies` picks the share of the study pages this
@@ -83,7 +78,7 @@ def iter_pages(ctx: RenderContext, studies: slice = ALL) -> Iterator[tuple[str, 
 def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
     """The home page, the matrices, the feeds and the redirects: what MkDocs needs first."""
     yield "index.md", render_home(ctx, latest_changes(ctx))
-    for matrix in ctx.collection.matrices.values():
+    for matrix in ctx.view.matrices:
         yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
     yield from render_feeds(ctx).items()
     yield from render_redirects(ctx).items()
@@ -91,23 +86,23 @@ def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
 
 def iter_listings(ctx: RenderContext) -> Iterator[tuple[str, str]]:
     """The cell pages and the index pages, which list the studies."""
-    for page in ctx.collection.cells.values():
-        yield ctx.cell_path(page.key), render_cell(ctx, page)
+    for key, cell in ctx.view.cells.items():
+        yield ctx.cell_path(key), render_cell(ctx, cell)
     yield from render_indexes(ctx).items()
 
 
 def later_paths(ctx: RenderContext) -> list[str]:
     """The docs paths of `iter_listings` and `iter_studies`, without rendering them."""
     return [
-        *(ctx.cell_path(key) for key in ctx.collection.cells),
+        *(ctx.cell_path(key) for key in ctx.view.cells),
         *INDEX_PAGES,
-        *(ctx.study_path(study.id) for study in ctx.studies()),
+        *(ctx.study_path(study.id) for study in ctx.view.studies),
     ]
 
 
 def iter_studies(ctx: RenderContext, share: slice = ALL) -> Iterator[tuple[str, str]]:
     """The pages of a share of the visible studies, as (docs path, text)."""
-    for study in ctx.studies()[share]:
+    for study in ctx.view.studies[share]:
         yield ctx.study_path(study.id), render_study(ctx, study)
 
 
@@ -118,25 +113,20 @@ def headless_files(ctx: RenderContext) -> Iterator[tuple[str, str]]:
     from matrixpipe.publish.api import api_files
     from matrixpipe.publish.downloads import download_files
 
-    api = api_files(ctx.collection, ctx.site.url.rstrip("/"), ctx.drafts, ctx.site.title)
+    api = api_files(ctx.view, ctx.site.title)
     yield from ((f"{API_ROOT}/{path}", text) for path, text in api.items())
     del api
-    downloads = download_files(ctx.collection, ctx.drafts)
+    downloads = download_files(ctx.view)
     yield from ((f"{DOWNLOADS_ROOT}/{path}", text) for path, text in downloads.items())
 
 
 def render_context(
-    repo: Path, result: Result, drafts: bool = False, history: History | None = None
+    collection: Collection, site: SiteConfig, drafts: bool = False, history: History | None = None
 ) -> RenderContext:
-    """What every page renderer needs, built once: the collection, the site settings, Git dates."""
-    from matrixpipe.git.history import read_history
-
-    return RenderContext(
-        result.collection,
-        result.config.site,
-        drafts=drafts,
-        history=history if history is not None else read_history(repo),
-    )
+    """What every page renderer needs, built once: the public view (a preview's with `drafts`)
+    under the site's address, the site settings, and the Git dates."""
+    view = PublicView(collection, drafts, Urls(site.url))
+    return RenderContext(view, site, history if history is not None else History())
 
 
 def render(repo: Path, ctx: RenderContext) -> Rendered:
@@ -149,7 +139,7 @@ def render(repo: Path, ctx: RenderContext) -> Rendered:
     """
     memo.load(repo)
     docs, pages = _docs_and_pages(repo, later_paths(ctx))
-    if len(ctx.studies()) < SHARED_RENDER:
+    if len(ctx.view.studies) < SHARED_RENDER:
         tree, changed = write_changed(merge(iter_pages(ctx), pages), docs)
     else:
         child = partial(_write_studies, ctx, docs, slice(1, None, 2))

@@ -1,7 +1,8 @@
 """Cell pages (`/<matrix>/<CODE>/`): the listing in editorial order, the bite, the actions row.
 
-Every grid cell gets a page, so every `cell:` link lands somewhere; a cell with nothing in it yet
-says so and shows how to contribute.
+Every grid cell gets a page, so every `cell:` link lands somewhere. What a page shows is the
+public view's (`publish.view.Cell`): a cell whose text is not published shows its default title,
+its public listings and a line saying it has no published text yet.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from html import escape as html_escape
 
 from matrixpipe import models
 from matrixpipe.check.links import Heading
-from matrixpipe.check.resolve import CellPage, Listing
+from matrixpipe.check.resolve import Listing
 from matrixpipe.publish.context import DOWNLOADS_ROOT, RenderContext
 from matrixpipe.publish.markdown import (
     Resolve,
@@ -29,6 +30,7 @@ from matrixpipe.publish.pages.parts import (
     source_html,
 )
 from matrixpipe.publish.sanitize import EXTERNAL_REL, contributor_html
+from matrixpipe.publish.view import Cell, Urls
 
 CONTRIBUTING = "contributing.md"
 
@@ -38,58 +40,53 @@ def listing_anchor(study_id: str) -> str:
     return f"mp-study-{study_id}"
 
 
-def render_cell(ctx: RenderContext, page: CellPage) -> str:
+def render_cell(ctx: RenderContext, cell: Cell) -> str:
     """The Markdown of one cell page."""
-    path = ctx.cell_path(page.key)
+    path = ctx.cell_path(cell.key)
     resolve = ctx.resolver(path)
-    listings = ctx.listings(page)
-    show_bite = ctx.bite_visible(page)
     parts = [
         front_matter(
-            title=page.title,
-            description=_description(page, listings),
-            feed_atom=ctx.cell_feed(page.key, "atom"),
-            feed_rss=ctx.cell_feed(page.key, "rss"),
+            title=cell.title,
+            description=_description(cell),
+            feed_atom=ctx.cell_feed(cell.key, "atom"),
+            feed_rss=ctx.cell_feed(cell.key, "rss"),
         ),
-        f"# {escape(page.title)}\n\n",
-        banner(page.entry.status, "cell's bite") if show_bite and page.entry else "",
-        _breadcrumb(page),
-        _actions(ctx, page),
+        f"# {escape(cell.title)}\n\n",
+        banner(cell.status, "cell's bite"),
+        _breadcrumb(cell),
+        _actions(ctx, cell),
     ]
-    if not listings and not show_bite:
-        parts.append(_empty(ctx, page, path))
+    if not cell.listings and not cell.text:
+        parts.append(_empty(ctx, path))
         return "".join(parts)
     parts.append("## Studies in this cell {#mp-studies}\n\n")
-    if listings:
+    if cell.listings:
         parts.append(legend() + "\n")
         parts.append(
             "Headlines link to each study's page. Hover over a link for its note; "
             "click *Unfold extra text* to read more.\n{: .mp-hint }\n\n"
         )
-        headings = page.headings if show_bite else {}
-        items = (_listing(ctx, item, headings, resolve, path) for item in listings)
+        items = (_listing(ctx, item, cell.headings, resolve, path) for item in cell.listings)
         parts.append('<ul class="mp-listing">\n' + "\n".join(items) + "\n</ul>\n\n")
     else:
-        parts.append(
-            _how_to(ctx, path, "No studies are listed in this cell yet.", page, study=True)
-        )
-    if show_bite and page.entry:
-        parts.append(bite_markdown(page.entry.bite, resolve))
+        parts.append(_not_yet(ctx, path, "No studies are listed in this cell yet."))
+    if cell.text:
+        parts.append(bite_markdown(cell.bite, resolve))
     else:
-        parts.append(_how_to(ctx, path, "This cell has no bite yet.", page, study=False))
+        parts.append(_not_yet(ctx, path, "This cell has no published text yet."))
     return "".join(parts)
 
 
-def _description(page: CellPage, listings: list[Listing]) -> str:
-    counts = {c: 0 for c in models.CATEGORIES}
-    for item in listings:
-        for category in item.placement.categories:
-            counts[category] += 1
-    found = [f"{n} {CATEGORY_NAMES[c][2].lower()}" for c, n in counts.items() if n]
-    return f"{page.name}: {', '.join(found) if found else 'no studies yet'}."
+def _description(cell: Cell) -> str:
+    found = [
+        f"{cell.counts[c]} {CATEGORY_NAMES[c][2].lower()}"
+        for c in models.CATEGORIES
+        if cell.counts[c]
+    ]
+    return f"{cell.name}: {', '.join(found) if found else 'no studies yet'}."
 
 
-def _breadcrumb(page: CellPage) -> str:
+def _breadcrumb(page: Cell) -> str:
     column, row = page.name.split("; ", 1)
     return (
         f"[{escape(page.matrix.title)}](index.md) › "
@@ -98,10 +95,10 @@ def _breadcrumb(page: CellPage) -> str:
     )
 
 
-def _actions(ctx: RenderContext, page: CellPage) -> str:
+def _actions(ctx: RenderContext, page: Cell) -> str:
     """Copy, comment, edit, print, follow: the cell's action row."""
-    if page.doc is not None:
-        edit = ctx.edit_url(page.doc.path)
+    if page.entry_path is not None:
+        edit = ctx.edit_url(page.entry_path)
     else:
         edit = ctx.new_file_url(f"entries/cells/{page.matrix.id}", f"{page.code}.md")
     copy = f"{attr(page.title)}&#10;{attr(ctx.url(ctx.cell_path(page.key)))}"
@@ -120,13 +117,11 @@ def _actions(ctx: RenderContext, page: CellPage) -> str:
     )
 
 
-def _downloads(ctx: RenderContext, page: CellPage) -> str:
+def _downloads(ctx: RenderContext, page: Cell) -> str:
     """Links to this cell's evidence as CSV and reference-manager files."""
-    from matrixpipe.publish.downloads import cell_downloads
-
-    if not ctx.listings(page):
+    if not page.listings:
         return ""
-    links = download_links(ctx, ctx.cell_path(page.key), cell_downloads(page.key))
+    links = download_links(ctx, ctx.cell_path(page.key), Urls.cell_downloads(page.key))
     return (
         f'<p class="mp-downloads" data-search-exclude>Take this cell\'s evidence away: {links}</p>'
         "\n\n"
@@ -190,13 +185,11 @@ def _related(ctx: RenderContext, study: models.Study, path: str) -> list[tuple[s
     for rel in study.related:
         label = html_escape(rel.label)
         if rel.study is not None:
-            target = ctx.collection.studies.get(rel.study)
-            if target is None:
+            target = ctx.view.study(rel.study)
+            if target is None:  # not public: not shown at all (its source would tell of it)
                 continue
-            if ctx.study_visible(rel.study):
-                href = ctx.href(path, ctx.study_path(rel.study))
-                label = f'<a href="{attr(href)}">{label}</a>'
-            items.append((label, target.source))
+            href = ctx.href(path, ctx.study_path(rel.study))
+            items.append((f'<a href="{attr(href)}">{label}</a>', target.source))
         elif rel.source is not None:
             if rel.source.url:
                 label = f'<a href="{attr(rel.source.url)}" rel="{EXTERNAL_REL}">{label}</a>'
@@ -226,25 +219,13 @@ def _and(headings: list[Heading]) -> str:
     return links[0] if len(links) == 1 else ", ".join(links[:-1]) + " and " + links[-1]
 
 
-def _how_to(ctx: RenderContext, path: str, what: str, page: CellPage, study: bool) -> str:
-    command = (
-        f"matrixpipe new study --cell {page.key}" if study else f"matrixpipe new cell {page.key}"
-    )
+def _not_yet(ctx: RenderContext, path: str, what: str) -> str:
+    """A gap in a cell, said to readers, with the one way to help fill it."""
     return (
-        f'!!! tip "{what}"\n'
-        f"    Help fill it: run `{command}` in a copy of the repository, or read\n"
-        f"    [how to contribute]({ctx.link(path, CONTRIBUTING)}).\n\n"
+        f"{what} Know a study that belongs here? See "
+        f"[how to suggest one]({ctx.link(path, CONTRIBUTING)}).\n{{: .mp-empty }}\n\n"
     )
 
 
-def _empty(ctx: RenderContext, page: CellPage, path: str) -> str:
-    return (
-        '!!! info "No bite or studies yet"\n'
-        "    Nothing has been written for this cell yet. You can help fill it: write its bite,\n"
-        "    then add the studies that matter most here.\n\n"
-        "    ```sh\n"
-        f"    matrixpipe new cell {page.key}\n"
-        f"    matrixpipe new study --cell {page.key}\n"
-        "    ```\n\n"
-        f"    See [how to contribute]({ctx.link(path, CONTRIBUTING)}) for the whole process.\n\n"
-    )
+def _empty(ctx: RenderContext, path: str) -> str:
+    return _not_yet(ctx, path, "Nothing has been published in this cell yet.")

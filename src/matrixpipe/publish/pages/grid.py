@@ -7,11 +7,11 @@ its name and how many studies of each category it lists, and an empty cell says 
 from __future__ import annotations
 
 from matrixpipe import models
-from matrixpipe.check.resolve import CellPage
 from matrixpipe.publish.context import RenderContext
 from matrixpipe.publish.markdown import escape, fragment, plain_text
 from matrixpipe.publish.pages.indexes import INDEXES
 from matrixpipe.publish.pages.parts import badge, front_matter, legend, long_date
+from matrixpipe.publish.view import Cell
 
 
 def render_matrix(ctx: RenderContext, matrix: models.Matrix) -> str:
@@ -49,7 +49,7 @@ def render_home(ctx: RenderContext, latest: list[tuple[str, str, str]]) -> str:
         legend(),
         "\n",
     ]
-    for matrix in sorted(ctx.collection.matrices.values(), key=lambda m: m.id):
+    for matrix in ctx.view.matrices:
         link = ctx.link(path, ctx.matrix_path(matrix.id))
         parts.append(f"## [{escape(matrix.title)}]({link}) {{#{matrix.id}}}\n\n")
         parts.append(grid(ctx, matrix, path))
@@ -77,18 +77,15 @@ def grid(ctx: RenderContext, matrix: models.Matrix, path: str) -> str:
     lines = [header + " |", "|" + " --- |" * (len(matrix.columns) + 1)]
     for row in matrix.rows:
         cells = [
-            _cell(ctx, ctx.collection.cells[f"{matrix.id}/{column.code}{row.code}"], path)
+            _cell(ctx, ctx.view.cells[f"{matrix.id}/{column.code}{row.code}"], path)
             for column in matrix.columns
         ]
         lines.append(f"| **{row.code}**<br>{escape(row.name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n\n"
 
 
-def _cell(ctx: RenderContext, page: CellPage, path: str) -> str:
-    counts = {c: 0 for c in models.CATEGORIES}
-    for item in ctx.listings(page):
-        for category in item.placement.categories:
-            counts[category] += 1
+def _cell(ctx: RenderContext, page: Cell, path: str) -> str:
+    counts = {c: page.counts[c] for c in models.CATEGORIES}
     link = ctx.link(path, ctx.cell_path(page.key))
     empty = not any(counts.values())
     name = f'<span class="mp-cell__name">{escape(page.name)}</span>'
@@ -103,7 +100,7 @@ def _cell(ctx: RenderContext, page: CellPage, path: str) -> str:
 def latest_changes(ctx: RenderContext, limit: int = 8) -> list[tuple[str, str, str]]:
     """The newest additions and changes among visible studies, from Git dates."""
     dated = []
-    for study in ctx.studies():
+    for study in ctx.view.studies:
         dates = ctx.dates(ctx.study_file(study.id))
         if dates is not None:
             dated.append((dates.updated, study.title, ctx.study_path(study.id)))

@@ -65,15 +65,14 @@ def render_indexes(ctx: RenderContext) -> dict[str, str]:
     groups: dict[str, dict[str, list[tuple[models.Study, str]]]] = {
         k: defaultdict(list) for k in INDEXES
     }
-    for study in ctx.studies():
+    for study in ctx.view.studies:
         for tag in study.tags:
             groups["tags"][tag].append((study, ""))
         groups["jurisdictions"][study.source.jurisdiction or "Not given"].append((study, ""))
         groups["years"][str(study.source.year)].append((study, ""))
-        for placement in study.placements:
-            if placement.cell in ctx.collection.cells:
-                for category in placement.categories:
-                    groups["categories"][category].append((study, placement.cell))
+        for cell, placement in ctx.view.placements_of(study):
+            for category in placement.categories:
+                groups["categories"][category].append((study, cell.key))
     order: dict[str, Callable[[str], object]] = {
         "tags": str.casefold,
         "jurisdictions": str.casefold,

@@ -28,6 +28,7 @@ from matrixpipe.publish.pages.parts import (
     long_date,
 )
 from matrixpipe.publish.sanitize import EXTERNAL_REL, contributor_html
+from matrixpipe.publish.view import Urls
 
 _TYPES = {
     "report": "Report",
@@ -40,13 +41,6 @@ _TYPES = {
     "dataset": "Dataset",
     "other": "Other",
 }
-
-
-def citation(study: models.Study) -> str:
-    """A plain-text APA citation to copy, formatted by citeproc-py with the bundled style."""
-    from matrixpipe.publish.citation import citation_text
-
-    return citation_text(study)
 
 
 def render_study(ctx: RenderContext, study: models.Study) -> str:
@@ -142,10 +136,7 @@ def _placements(ctx: RenderContext, study: models.Study, path: str) -> str:
     """Every cell the study is listed in, with its categories and the cell's note, as HTML."""
     resolve = ctx.resolver(path)
     items = []
-    for placement in study.placements:
-        page = ctx.collection.cells.get(placement.cell)
-        if page is None:
-            continue
+    for page, placement in ctx.view.placements_of(study):
         link = ctx.href(path, ctx.cell_path(page.key), listing_anchor(study.id))
         names = " and ".join(
             CATEGORY_NAMES[c][1] for c in models.CATEGORIES if c in placement.categories
@@ -165,15 +156,15 @@ def _placements(ctx: RenderContext, study: models.Study, path: str) -> str:
 
 
 def _cite(ctx: RenderContext, study: models.Study) -> str:
-    from matrixpipe.publish.citation import citation_html
-    from matrixpipe.publish.downloads import study_downloads
+    from matrixpipe.publish.citation import citation_html, citation_text
 
-    text = citation(study)
-    downloads = download_links(ctx, ctx.study_path(study.id), study_downloads(study.id))
+    html = citation_html(ctx.view.csl(study))
+    text = citation_text(html)
+    downloads = download_links(ctx, ctx.study_path(study.id), Urls.study_downloads(study.id))
     # citeproc-py escapes every value it formats, so its HTML can stand in the page as it is.
     return (
         "## Cite this study {#mp-cite}\n\n"
-        f'<p class="mp-citation">{one_line(citation_html(study))}</p>\n\n'
+        f'<p class="mp-citation">{one_line(html)}</p>\n\n'
         f'<p><button type="button" class="md-button mp-action" data-mp-copy="{attr(text)}">'
         "Copy citation</button></p>\n\n"
         f'<p class="mp-downloads">Download the reference: {downloads}</p>\n\n'
