@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -92,14 +92,6 @@ class Document:
         return (line + 1, offset - start + 1)
 
 
-@dataclass
-class Loaded:
-    """What the load stage hands on: the parsed documents and the findings about the rest."""
-
-    documents: list[Document] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
 def classify(relpath: str) -> Kind | None:
     """The kind of entry a path under `entries/` holds, or None if nothing belongs there."""
     parts = relpath.split("/")
@@ -136,11 +128,6 @@ def discover(repo: Path) -> list[str]:
     return sorted(found)
 
 
-def load_entries(repo: Path) -> Loaded:
-    """Read and parse every entry file under `repo`; files that cannot be read become findings."""
-    return load_files((relpath, reader(repo, relpath)) for relpath in discover(repo))
-
-
 def reader(repo: Path, relpath: str) -> Callable[[], bytes]:
     """Reads one entry file, refusing links, folders and oversized files."""
     return lambda: _read_regular(repo / relpath)
@@ -173,24 +160,6 @@ def _read_regular(path: Path) -> bytes:
     if len(raw) > MAX_FILE_BYTES:
         raise _TooLarge
     return raw
-
-
-def load_files(files: Iterable[tuple[str, Callable[[], bytes]]]) -> Loaded:
-    """Parse (path, read) pairs: the files of a folder, or the blobs of a Git tree."""
-    loaded = Loaded()
-    for relpath, read in files:
-        kind = classify(relpath)
-        if kind is None:
-            if (misplaced := misplaced_file(relpath)) is not None:
-                loaded.diagnostics.append(misplaced)
-            continue
-        raw = _bad_name(relpath, kind) or _read(relpath, read)
-        result = raw if isinstance(raw, Diagnostic) else read_document(relpath, kind, raw)
-        if isinstance(result, Document):
-            loaded.documents.append(result)
-        else:
-            loaded.diagnostics.append(result)
-    return loaded
 
 
 def misplaced_file(relpath: str) -> Diagnostic | None:

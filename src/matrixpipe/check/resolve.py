@@ -100,6 +100,9 @@ class Judged:
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     external_links: list[ExternalLink] = field(default_factory=list)
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(kind, id) → the path of the entry that keeps the id when two files claim it (the one
+    whose file name agrees with it): the one index of ids, which `assemble` reads too."""
 
 
 def judge(
@@ -151,6 +154,7 @@ class _Judge:
                     "give each entry its own id, equal to its file name",
                 )
         mine = [f for f in all_facts if self.owners[(f.kind, f.id)] is f]
+        self.out.owners = {key: facts.path for key, facts in self.owners.items()}
         self.matrices = {f.id for f in mine if f.kind == "matrix"}
         self.studies = {f.id: f for f in mine if f.kind == "study"}
         self.cells = {f.id: f for f in mine if f.kind == "cell"}
@@ -318,14 +322,15 @@ def _value_of(doc: Document, loc: tuple[str, ...]) -> object:
     return data
 
 
-def assemble(entries: list[Entry]) -> Collection:
-    """The collection for rendering: every grid cell, with its bite and its studies in order."""
+def assemble(entries: list[Entry], owners: Mapping[tuple[str, str], str]) -> Collection:
+    """The collection for rendering: every grid cell, with its bite and its studies in order.
+
+    `owners` is the judge's index of ids (`Judged.owners`): of two entries with one id, the
+    collection holds the one that owns it.
+    """
     c = Collection()
-    seen: set[tuple[str, str]] = set()
-    for entry in sorted(entries, key=lambda e: not e.doc.path.rsplit(".", 1)[0].endswith(e.id)):
-        if (entry.doc.kind, entry.id) in seen:
-            continue
-        seen.add((entry.doc.kind, entry.id))
+    entries = [e for e in entries if owners.get((e.doc.kind, e.id)) == e.doc.path]
+    for entry in entries:
         c.documents[entry.id] = entry.doc
         if isinstance(entry.model, models.Matrix):
             c.matrices[entry.id] = entry.model

@@ -22,13 +22,12 @@ from matrixpipe.check.load import (
     classify,
     discover,
     entry_ref,
-    load_entries,
     misplaced_file,
     read_document,
     read_entry_bytes,
 )
 from matrixpipe.check.resolve import Collection, assemble, judge
-from matrixpipe.check.validate import Entry, validate_document, validate_documents
+from matrixpipe.check.validate import Entry, validate_document
 from matrixpipe.config import Config, load_config
 from matrixpipe.diagnostics import Diagnostic, Report
 from matrixpipe.errors import RepoError
@@ -46,28 +45,39 @@ class Result:
     report: Report
     config: Config
     entries: list[Entry] = field(default_factory=list)
-    complete: bool = True
-    """False when cached entries were not parsed, so `entries` holds only the changed ones."""
+    pending: list[tuple[str, Kind, bytes]] = field(default_factory=list)
+    """Files read but not parsed (their findings came from the cache): parsed and validated
+    only if the collection is asked for, from these bytes, never read from disk again."""
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(kind, id) → the path of the entry that owns the id (the judge's index)."""
 
     @cached_property
     def collection(self) -> Collection:
-        """Every valid entry assembled for rendering (parses the files a warm check skipped)."""
-        entries = self.entries
-        if not self.complete:
-            entries = validate_documents(load_entries(self.repo).documents).entries
-        return assemble(entries)
+        """Every valid entry assembled for rendering: the check's own entries, plus the pending
+        files parsed and validated now (each file is parsed once per run)."""
+        done = [entry for *_, entry, _ in _process_all(self.pending, with_entries=True) if entry]
+        self.pending = []
+        self.entries += done
+        return assemble(self.entries, self.owners)
 
     def release(self) -> None:
         """Drop the entries and the collection (the render is on disk): MkDocs needs the memory."""
         self.__dict__.pop("collection", None)
         self.entries = []
-        self.complete = False
 
 
 def check(
-    repo: Path, base: str | None = None, online: bool = False, use_cache: bool = True
+    repo: Path,
+    base: str | None = None,
+    online: bool = False,
+    use_cache: bool = True,
+    publish: bool = False,
 ) -> Result:
-    """Check the collection in `repo`; every problem becomes a finding, none stops the run."""
+    """Check the collection in `repo`; every problem becomes a finding, none stops the run.
+
+    With `publish` (the caller will ask for `Result.collection`), a pool of processes sends
+    back each file's entry with its findings, so no file is parsed a second time.
+    """
     if not (repo / "entries").is_dir():
         raise RepoError(f"{repo}: no entries/ folder here; run matrixpipe in a collection's root")
     config = load_config(repo)
@@ -79,6 +89,7 @@ def check(
     all_facts: list[Facts] = []
     entries: list[Entry] = []
     todo: list[tuple[str, Kind, bytes, str]] = []
+    pending: list[tuple[str, Kind, bytes]] = []
     for path in paths:
         kind = classify(path)
         if kind is None:
@@ -94,13 +105,22 @@ def check(
             todo.append((path, kind, raw, digest))
         else:
             _collect(hit, report, all_facts)
-    for (path, _, _, digest), (payload, entry, doc) in zip(todo, _process_all(todo), strict=True):
+            if hit[1] is not None:  # a valid entry: the collection may need it
+                pending.append((path, kind, raw))
+    jobs = [(path, kind, raw) for path, kind, raw, _ in todo]
+    for (path, kind, raw, digest), (payload, entry, doc) in zip(
+        todo, _process_all(jobs, with_entries=publish), strict=True
+    ):
         cache.put(path, digest, payload)
         _collect(payload, report, all_facts)
+        if doc is None and entry is not None:
+            doc = entry.doc
         if doc is not None:
             documents[path] = doc
         if entry is not None:
             entries.append(entry)
+        elif payload[1] is not None:  # valid, but parsed in a worker that kept its entry
+            pending.append((path, kind, raw))
     cache.save()
     good = {f.path for f in all_facts}
     broken = frozenset(f"{r[0]}:{r[1]}" for p in paths if p not in good and (r := entry_ref(p)))
@@ -120,7 +140,7 @@ def check(
     report.diagnostics = config.apply(report.diagnostics)
     kinds = Counter(kind for p in paths if (kind := classify(p)))
     report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
-    return Result(repo, report, config, entries, complete=len(entries) == len(all_facts))
+    return Result(repo, report, config, entries, pending, judged.owners)
 
 
 def tracked_caches(repo: Path) -> list[Diagnostic]:
@@ -166,24 +186,29 @@ def process(path: str, kind: Kind, raw: bytes) -> tuple[Payload, Entry | None, D
 
 
 def _process_all(
-    todo: list[tuple[str, Kind, bytes, str]],
+    jobs: list[tuple[str, Kind, bytes]], with_entries: bool = False
 ) -> Iterator[tuple[Payload, Entry | None, Document | None]]:
+    """`process` each file, in a pool of processes for large runs. Workers send back findings
+    and facts (plain tuples, cheap to pickle), and the entries only `with_entries`."""
     workers = min(os.cpu_count() or 1, 4)
-    if len(todo) < POOL_THRESHOLD or workers < 2:
-        for path, kind, raw, _ in todo:
+    if len(jobs) < POOL_THRESHOLD or workers < 2:
+        for path, kind, raw in jobs:
             yield process(path, kind, raw)
         return
-    # Workers send back only findings and facts (plain tuples, cheap to pickle); entries are
-    # rebuilt on demand if the collection is needed (Result.collection).
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        chunk = max(1, len(todo) // (workers * 8))
-        args = [(p, k, r) for p, k, r, _ in todo]
-        for payload in pool.map(_payload_only, args, chunksize=chunk):
-            yield payload, None, None
+        chunk = max(1, len(jobs) // (workers * 8))
+        work = _with_entry if with_entries else _payload_only
+        for payload, entry in pool.map(work, jobs, chunksize=chunk):
+            yield payload, entry, None
 
 
-def _payload_only(args: tuple[str, Kind, bytes]) -> Payload:
-    return process(*args)[0]
+def _payload_only(args: tuple[str, Kind, bytes]) -> tuple[Payload, None]:
+    return process(*args)[0], None
+
+
+def _with_entry(args: tuple[str, Kind, bytes]) -> tuple[Payload, Entry | None]:
+    payload, entry, _ = process(*args)
+    return payload, entry
 
 
 class _Documents(dict[str, Document]):

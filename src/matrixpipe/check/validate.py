@@ -10,7 +10,7 @@ import difflib
 import re
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -54,25 +54,6 @@ class Entry:
         if isinstance(self.model, models.Cell):
             return f"{self.model.matrix}/{self.model.cell}"
         return str(self.model.id)
-
-
-@dataclass
-class Validated:
-    """The entries that passed, and the findings about those that did not."""
-
-    entries: list[Entry] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
-def validate_documents(documents: list[Document]) -> Validated:
-    """Validate every document against its model; one that breaks the schema yields no entry."""
-    result = Validated()
-    for doc in documents:
-        entry, found = validate_document(doc)
-        result.diagnostics.extend(found)
-        if entry is not None:
-            result.entries.append(entry)
-    return result
 
 
 def validate_document(doc: Document) -> tuple[Entry | None, list[Diagnostic]]:

@@ -27,7 +27,7 @@ def checked(repo: Path, color: str = "auto") -> Result | None:
 def _check_and_report(repo: Path, color: str) -> Result:
     from matrixpipe.report import reporter
 
-    result = check(repo)
+    result = check(repo, publish=True)
     if result.report.diagnostics:
         reporter("text", repo, color).report(result.report)
     return result

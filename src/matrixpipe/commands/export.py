@@ -37,7 +37,7 @@ def run_export(
         raise MatrixpipeError("give --study or --cell, not both")
     if fmt in FOLDER_FORMATS and (study or cell):
         raise MatrixpipeError(f"--study and --cell narrow a one-file export; {fmt} writes a folder")
-    result = check(repo)
+    result = check(repo, publish=True)
     failing = result.report.failing()
     if failing:
         click.echo(

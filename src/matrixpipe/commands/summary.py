@@ -1,7 +1,7 @@
 """The pull request's job summary: what the change does to the collection, in editors' terms.
 
 Studies added, changed and removed; cells whose listings change, with counts before and after;
-and the findings. The base collection is read straight from the Git tree of the merge base.
+and the findings. The base collection is checked from the Git tree of the merge base.
 """
 
 from __future__ import annotations
@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from matrixpipe.check.load import load_files
-from matrixpipe.check.resolve import Collection, assemble
+from matrixpipe.check.resolve import Collection
 from matrixpipe.check.run import check
-from matrixpipe.check.validate import validate_documents
-from matrixpipe.git.change import read_change
+from matrixpipe.git.change import base_tree, read_change
 from matrixpipe.git.history import _prefix, open_repo
 from matrixpipe.models.entries import CATEGORIES
 
@@ -21,23 +19,14 @@ _LETTER = {"seminal": "S", "key": "K", "review": "R", "guidance": "G"}
 
 
 def base_collection(repo: Path, commit: str) -> Collection:
-    """The collection as it was at `commit`, read from Git blobs (the work tree is untouched)."""
+    """The collection as it was at `commit`, checked from its Git tree (the work tree is
+    untouched)."""
     repository = open_repo(repo)
     assert repository is not None  # read_change has already required a repository
-    prefix = _prefix(repository, repo)
-    tree = repository.commit(commit).tree
-    try:
-        entries = tree / f"{prefix}entries"
-    except KeyError:
-        return assemble([])
-    # Read each blob at once: GitPython's cat-file streams must be consumed in order.
-    blobs = [
-        (b.path[len(prefix) :], b.data_stream.read())
-        for b in entries.traverse()
-        if b.type == "blob"
-    ]  # type: ignore[union-attr]
-    files = [(path, lambda data=data: data) for path, data in blobs]
-    return assemble(validate_documents(load_files(files).documents).entries)  # type: ignore[arg-type]
+    with base_tree(repository, commit, _prefix(repository, repo)) as root:
+        if root is None:
+            return Collection()
+        return check(root, use_cache=False, publish=True).collection
 
 
 def counts(collection: Collection, key: str) -> Counter[str]:
@@ -57,7 +46,7 @@ def _fmt(tally: Counter[str]) -> str:
 def pr_summary(repo: Path, ref: str) -> str:
     """Markdown for `$GITHUB_STEP_SUMMARY`."""
     change = read_change(repo, ref)
-    result = check(repo, base=ref)
+    result = check(repo, base=ref, publish=True)
     after = result.collection
     before = base_collection(repo, change.base)
     added = sorted(set(after.studies) - set(before.studies))

@@ -95,7 +95,7 @@ def run_import(
         raise MatrixpipeError(
             f"{file}: cannot tell the format; give --format ris, bibtex or csl-json"
         )
-    collection = check(repo).collection
+    collection = check(repo, publish=True).collection
     target = _checked_target(target or Target(), collection)
     known = _known(repo, collection)
     result = read(text, cast(Format, chosen))

@@ -13,6 +13,8 @@ import io
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -70,17 +72,28 @@ def read_change(repo: Path, ref: str, findings: bool = False) -> Change:
 
 
 def base_findings(repository: git.Repo, base: str, prefix: str) -> set[tuple[str, str, str]]:
-    """Check the collection as it was at `base` (its entries and matrixpipe.yml, read from
-    history into a temporary folder): its findings as (path, code, message)."""
+    """The findings of the collection as it was at `base`, as (path, code, message)."""
     from matrixpipe.check.run import check
 
+    with base_tree(repository, base, prefix) as root:
+        if root is None:
+            return set()
+        found = check(root, use_cache=False).report.diagnostics
+    return {(d.path, d.code, d.message) for d in found}
+
+
+@contextmanager
+def base_tree(repository: git.Repo, base: str, prefix: str) -> Iterator[Path | None]:
+    """The collection as it was at `base` (its entries and matrixpipe.yml, read from history
+    into a temporary folder, removed afterwards); None if it had no entries yet."""
     wanted = [
         f"{prefix}{name}"
         for name in ("entries", "matrixpipe.yml")
         if _exists(repository, f"{base}:{prefix}{name}")
     ]
     if f"{prefix}entries" not in wanted:
-        return set()
+        yield None
+        return
     archive = subprocess.run(
         ["git", "archive", "--format=tar", base, "--", *wanted],
         cwd=repository.working_tree_dir,
@@ -92,9 +105,7 @@ def base_findings(repository: git.Repo, base: str, prefix: str) -> set[tuple[str
     with tempfile.TemporaryDirectory(prefix="matrixpipe-base-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(tmp, filter="data")
-        root = Path(tmp) / prefix
-        found = check(root, use_cache=False).report.diagnostics
-    return {(d.path, d.code, d.message) for d in found}
+        yield Path(tmp) / prefix
 
 
 def _exists(repository: git.Repo, spec: str) -> bool:
