@@ -16,7 +16,7 @@ from matrixpipe import models
 from matrixpipe.check import yamlload
 from matrixpipe.cli import new
 from matrixpipe.edit.fmt import format_text
-from matrixpipe.edit.scaffold import propose_id, slugify
+from matrixpipe.edit.new import propose_id, slugify
 
 from conftest import RunCli
 

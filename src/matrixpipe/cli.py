@@ -271,7 +271,7 @@ def new_study(repo: Path, study_id: str | None, **values: Any) -> None:
         matrixpipe new study --title "Probation and alcohol" --year 2009 \\
             --cell alcohol/E5 --category key --note "A national survey."
     """
-    from matrixpipe.edit.scaffold import StudyAnswers, run_new_study
+    from matrixpipe.edit.new import StudyAnswers, run_new_study
 
     values.update(categories=list(values["categories"]), authors=list(values["authors"]))
     sys.exit(run_new_study(repo, StudyAnswers(id=study_id, **values)))
@@ -289,7 +289,7 @@ def new_cell(ref: str, status: str, repo: Path) -> None:
 
         matrixpipe new cell alcohol/D5
     """
-    from matrixpipe.edit.scaffold import run_new_cell
+    from matrixpipe.edit.new import run_new_cell
 
     sys.exit(run_new_cell(repo, ref, status))
 

@@ -281,7 +281,7 @@ def _doi(value: str | None, notes: list[str]) -> str | None:
 
 def study_data(record: Record, target: Target, file_name: str, notes: list[str]) -> dict[str, Any]:
     """The draft study of a record as plain data in the content model's key order."""
-    from matrixpipe.edit.scaffold import propose_id, slugify
+    from matrixpipe.edit.new import propose_id, slugify
 
     title = clean(record.title)
     authors = [a for a in map(clean, record.authors) if a]
@@ -343,7 +343,7 @@ def _model_problem(study: dict[str, Any]) -> str | None:
 def render_study(study: dict[str, Any]) -> str:
     """The file text: the schema modeline, then the study in the layout `matrixpipe fmt` keeps."""
     from matrixpipe.edit.fmt import canonical_yaml
-    from matrixpipe.edit.scaffold import MODELINE
+    from matrixpipe.edit.new import MODELINE
 
     out = io.StringIO()
     canonical_yaml().dump(_yaml_tree(study), out)

@@ -1,0 +1,1 @@
+"""The generated pages: home and matrix grids, cells, studies, indexes, and their shared parts."""
