@@ -250,6 +250,8 @@ def test_csv_has_one_row_per_placement(bundled: PublicView) -> None:
         "categories",
         "rank",
         "note",
+        "headline",
+        "container",
     ]
     both = [r for r in rows if r["study_id"] == "children-problem-drinking-parents-2014"]
     assert len(both) == 1 and both[0]["categories"] == "key;guidance"

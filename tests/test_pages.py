@@ -144,6 +144,7 @@ def test_an_api_record() -> None:
             "cell": "m/E5",
             "cell_title": "Systems that protect the community",
             "discussed_in": ["issues"],
+            "headline": None,
             "note": {"html": "<p>The court study.</p>", "markdown": "The court study."},
             "rank": None,
             "url": "https://example.org/m/m/E5/",

@@ -55,9 +55,14 @@ class Config(BaseModel):
         return _LEVELS.get(level)
 
     def apply(self, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
-        """Set each finding to its configured level and drop the ignored ones."""
+        """Set each finding of a configured rule to its level and drop the ignored ones; the
+        others keep the level they were found at (a rule may be milder for a draft)."""
         out = []
         for d in diagnostics:
+            rule = RULES[d.code]
+            if d.code not in self.rules and rule.name not in self.rules:
+                out.append(d)
+                continue
             level = self.level_of(d.code)
             if level is not None:
                 out.append(d if level == d.severity else replace(d, severity=level))

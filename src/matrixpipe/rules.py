@@ -173,6 +173,15 @@ _RULES = [
         "# entries/studies/probation-2009.yaml\nid: probation-alcohol-2009\n",
         "# entries/studies/probation-2009.yaml\nid: probation-2009\n",
     ),
+    Rule(
+        "MP210",
+        "missing-year",
+        _W,
+        "A study's source gives no year of publication.",
+        'Some documents are undated; readers see "n.d.", and such studies sort last.',
+        "source:\n  organisation: Home Office\n",
+        "source:\n  organisation: Home Office\n  year: 2004\n",
+    ),
     # --- MP3xx: references and links ------------------------------------------------------
     Rule(
         "MP301",
@@ -290,6 +299,24 @@ _RULES = [
         "Links rot; the weekly sweep finds them.",
         "url: https://example.org/gone",
         "url: https://example.org/report",
+    ),
+    Rule(
+        "MP314",
+        "duplicate-placement",
+        _E,
+        "A study is placed in the same cell twice.",
+        "The cell would list it twice and count it twice.",
+        "placements:\n  - cell: drug/B3\n    ...\n  - cell: drug/B3\n    ...",
+        "placements:\n  - cell: drug/B3\n    categories: [key, guidance]\n    ...",
+    ),
+    Rule(
+        "MP315",
+        "placeholder-text",
+        _E,
+        "A bite section still holds the scaffold's placeholder (`To write: …`).",
+        "A published cell would show the placeholder to readers (info while the cell is a draft).",
+        "## Where should I start? {#start}\n\n_To write: the studies to read first._",
+        "## Where should I start? {#start}\n\nStart with the national survey of 2009.",
     ),
     # --- MP4xx: content safety --------------------------------------------------------------
     Rule(

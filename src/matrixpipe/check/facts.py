@@ -11,15 +11,19 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from matrixpipe import models
 from matrixpipe.check import safety
-from matrixpipe.check.links import Link, find_headings, find_links
+from matrixpipe.check.links import Link, find_headings, find_links, without_code
 from matrixpipe.check.load import Document
 from matrixpipe.check.validate import Entry
-from matrixpipe.diagnostics import Diagnostic
+from matrixpipe.diagnostics import Diagnostic, Severity
 from matrixpipe.rules import finding
+
+_PLACEHOLDER = re.compile(r"^[ \t]*[_*]?(To write: [^\n]*?)[_*]?[ \t]*$", re.M)
+"""The placeholder `matrixpipe new cell` writes under each heading: `_To write: …_`."""
 
 Loc = tuple[str | int, ...]
 Place = tuple[Any, ...]
@@ -83,6 +87,9 @@ def extract(entry: Entry) -> Facts:
     if isinstance(model, models.Cell):
         anchors = out.headings(model.bite)
         out.markdown(model.bite, None, anchors, entry.id)
+        out.placeholders(model.bite, model.status)
+        for i, link in enumerate(model.see_also):
+            out.refs.append(("cell-link", link.removeprefix("cell:"), ("loc", ("see_also", i))))
         return Facts(doc.path, "cell", entry.id, named, model.status, anchors, (), *out.result())
     return _study(out, model, named)
 
@@ -111,7 +118,21 @@ def _study(out: _Extractor, study: models.Study, named: bool) -> Facts:
                 "add a `placements` entry such as `- cell: alcohol/E5`",
             )
         )
+    placed: dict[str, int] = {}
     for i, placement in enumerate(study.placements):
+        first = placed.setdefault(placement.cell, i)
+        if first != i:
+            out.local.append(
+                finding(
+                    "MP314",
+                    out.doc.path,
+                    *out.doc.locate(("placements", i, "cell")),
+                    f"'{study.id}' is placed in {placement.cell} twice (placements {first + 1} "
+                    f"and {i + 1})",
+                    "keep one placement per cell: give it every category it has there",
+                )
+            )
+            continue
         out.refs.append(("cell", placement.cell, ("loc", ("placements", i, "cell"))))
         for j, anchor in enumerate(placement.discussed_in):
             place = ("loc", ("placements", i, "discussed_in", j))
@@ -176,6 +197,21 @@ class _Extractor:
             self._link(
                 link.target, ("link", loc, k), lambda k=k: placer.nth(links, k), anchors, key
             )
+
+    def placeholders(self, bite: str, status: str) -> None:
+        """A scaffold's `To write: …` left in a bite: an error once the cell is published,
+        a reminder (info) before."""
+        for m in _PLACEHOLDER.finditer(without_code(bite)):
+            found = finding(
+                "MP315",
+                self.doc.path,
+                *self.doc.line_of(body_offset(self.doc, m.start(1))),
+                f"this section still holds the scaffold's placeholder: '{short(m.group(1))}'",
+                "write the section, or remove it with its heading",
+            )
+            if status != "published":
+                found = replace(found, severity=Severity.INFO)
+            self.local.append(found)
 
     def plain(self, text: str | None, loc: Loc) -> None:
         """A plain-text field (a title): the safety rules of Markdown, no links (invisible

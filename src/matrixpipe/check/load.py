@@ -364,7 +364,30 @@ def _yaml_finding(doc: Document, problem: yamlload.Problem) -> Diagnostic:
             "indent with spaces, never tabs",
         )
     code = _KIND_CODES[problem.kind]
-    return finding(code, doc.path, line, column, problem.message, problem.hint)
+    hint = problem.hint
+    if problem.kind == "yaml-syntax":
+        quoted = _quoted_bracket_value(source)
+        if quoted is not None:
+            hint = f"a value that starts with [ or {{ must be quoted: `{quoted.strip()}`"
+    return finding(code, doc.path, line, column, problem.message, hint)
+
+
+_BRACKETED = re.compile(r"^(?P<key>[ \t]*(?:- )?[A-Za-z_][\w-]*:[ \t]+)(?P<value>[\[{].*?)[ \t]*$")
+
+
+def _quoted_bracket_value(line: str) -> str | None:
+    """`organisation: [UK] Home Office` with its value quoted, when a value starts with a
+    bracket and goes on after the bracket closes (YAML reads it as a list, then fails)."""
+    m = _BRACKETED.match(line)
+    if m is None:
+        return None
+    value = m.group("value")
+    close = value.find("]" if value[0] == "[" else "}")
+    rest = value[close + 1 :].strip() if close >= 0 else value
+    if not rest or rest.startswith("#"):
+        return None
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{m.group("key")}"{escaped}"'
 
 
 def _misplaced(relpath: str) -> Diagnostic:

@@ -34,6 +34,11 @@ class Listing:
     study: models.Study
     placement: models.Placement
 
+    @property
+    def headline(self) -> str:
+        """What the cell shows for the study: the placement's headline, else its title."""
+        return self.placement.headline or self.study.title
+
 
 @dataclass
 class CellPage:
@@ -346,11 +351,18 @@ def assemble(entries: list[Entry], owners: Mapping[tuple[str, str], str]) -> Col
             for heading in find_headings(entry.model.bite):
                 page.headings.setdefault(heading.anchor, heading)
     for study in c.studies.values():
+        listed: set[str] = set()  # a cell lists a study once (twice is MP314)
         for placement in study.placements:
-            if placement.cell in c.cells:
+            if placement.cell in c.cells and placement.cell not in listed:
+                listed.add(placement.cell)
                 c.cells[placement.cell].listings.append(Listing(study, placement))
     for page in c.cells.values():
-        page.listings.sort(key=lambda item: (models.cell_sort_key(item.placement), item.study.id))
+        page.listings.sort(
+            key=lambda item: (
+                models.cell_sort_key(item.placement, item.study.source.year),
+                item.study.id,
+            )
+        )
     return c
 
 

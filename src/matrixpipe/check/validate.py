@@ -66,6 +66,18 @@ def validate_document(doc: Document) -> tuple[Entry | None, list[Diagnostic]]:
     if doc.kind == "cell":
         model = models.Cell(**model.model_dump(), bite=doc.body)
     found = _invisible_in_titles(doc, model)
+    if isinstance(model, models.Study) and model.source.year is None:
+        line, column = doc.locate(("source",), key=True)
+        found.append(
+            finding(
+                "MP210",
+                doc.path,
+                line,
+                column,
+                f"'{model.id}' gives no year of publication; readers see \"n.d.\"",
+                "add `year:` under `source:` if the document has a date",
+            )
+        )
     mismatch = _name_mismatch(doc, model)
     # A mismatched id is still indexed, so a copied file shows up as a duplicate id too.
     return Entry(doc, model), found + ([mismatch] if mismatch else [])
@@ -176,8 +188,12 @@ def _to_finding(doc: Document, model_type: type[BaseModel], err: Any) -> Diagnos
         )
     if kind in ("literal_error", "enum"):
         expected = [e.strip(" '") for e in err["ctx"]["expected"].replace(" or ", ", ").split(",")]
-        close = difflib.get_close_matches(str(err["input"]), expected, n=1, cutoff=0.5)
+        given = str(err["input"])
+        initial = [e for e in expected if len(given) == 1 and e.startswith(given.lower())]
+        close = initial or difflib.get_close_matches(given, expected, n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'?" if close else f"choose one of: {', '.join(expected)}"
+        if initial and name == "categories":
+            hint += f" (the grid's badge {given.upper()} stands for {initial[0]})"
         return finding(
             "MP205",
             doc.path,

@@ -96,7 +96,7 @@ def _section(title: str, ids: list[str], collection: Collection) -> list[str]:
     out = [f"### {title} ({len(ids)})", ""]
     for sid in ids:
         study = collection.studies[sid]
-        out.append(f"- `{sid}`: {_md(study.title)} ({study.source.year})")
+        out.append(f"- `{sid}`: {_md(study.title)} ({study.source.year or 'n.d.'})")
     return [*out, ""]
 
 

@@ -110,6 +110,10 @@ class Listed(_Doc):
 
     study: models.Slug
     title: str
+    headline: str = Field(
+        description="What this cell shows for the study: its own headline "
+        "here (`placements[].headline`), else the study's title."
+    )
     source: models.Source
     categories: list[models.Category]
     rank: int | None
@@ -138,6 +142,7 @@ class CellDoc(_Doc):
     row: models.Row
     bite: Text | None = Field(description="The bite, or null when the cell has none yet.")
     sections: list[Section]
+    see_also: list[Link] = Field(description="Other cells this cell points readers to.")
     counts: Counts
     placements: list[Listed] = Field(description="The listings in editorial order.")
 
@@ -149,6 +154,7 @@ class Placement(_Doc):
     cell_title: str
     categories: list[models.Category]
     rank: int | None
+    headline: str | None = Field(description="The headline this cell gives the study, if any.")
     note: Text
     discussed_in: list[str]
     url: str

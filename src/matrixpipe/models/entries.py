@@ -14,6 +14,7 @@ SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ANCHOR = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 CELL_CODE = r"^[A-E][1-5]$"
 CELL_REF = r"^[a-z0-9]+(-[a-z0-9]+)*/[A-E][1-5]$"
+SEE_ALSO = r"^cell:[a-z0-9]+(-[a-z0-9]+)*/[A-E][1-5]$"
 URL = r"^https?://[^\s]+$"
 DOI = r"^10\.\d{4,9}/\S+$"
 ONE_LINE = r"^[^\r\n]+$"
@@ -170,6 +171,12 @@ class CellFrontMatter(_Strict):
             "Alcohol Treatment Matrix cell E5: Treatment systems; Safeguarding the community"
         ],
     )
+    see_also: list[Annotated[str, Field(pattern=SEE_ALSO, max_length=100)]] = Field(
+        default_factory=list,
+        max_length=25,
+        description="Other cells worth reading next, as `cell:<matrix>/<CODE>` links.",
+        examples=[["cell:drug/B1", "cell:alcohol/E2"]],
+    )
 
 
 class Cell(CellFrontMatter):
@@ -207,11 +214,20 @@ class Source(_Strict):
         description="Where the study was done or the guidance applies.",
         examples=["England and Wales"],
     )
-    year: int = Field(
+    year: int | None = Field(
+        default=None,
         ge=1900,
         le=2100,
-        description="Year of publication, as a whole number.",
+        description="Year of publication, as a whole number; leave it out if the document has none.",
         examples=[2009],
+    )
+    container: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        pattern=ONE_LINE,
+        description="The journal, series or website the document appeared in.",
+        examples=["Addiction"],
     )
     url: str | None = Field(
         default=None,
@@ -312,6 +328,15 @@ class Placement(_Strict):
         description="Anchors of the sections of this cell's bite that discuss the study.",
         examples=[["highlighted-study", "issues"]],
     )
+    headline: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        pattern=ONE_LINE,
+        description="The headline this cell shows for the study, when it differs from the "
+        "study's own title.",
+        examples=["Probation struggling to cope with alcohol-misusing offenders in this cell"],
+    )
 
 
 class Study(_Strict):
@@ -378,7 +403,8 @@ KINDS: dict[str, type[BaseModel]] = {"matrix": Matrix, "cell": CellFrontMatter, 
 """The one table of which model reads which kind of entry (the validator, `fmt`, the schemas)."""
 
 
-def cell_sort_key(placement: Placement) -> tuple[int, int, int]:
-    """Editorial order in a cell: by the first category (S, K, R, G), then rank; unranked last."""
+def cell_sort_key(placement: Placement, year: int | None) -> tuple[int, bool, int, bool]:
+    """Editorial order in a cell: by the first category (S, K, R, G), then rank; unranked
+    last, and among them a study with no year last."""
     first = min(CATEGORIES.index(c) for c in placement.categories)
-    return (first, placement.rank is None, placement.rank or 0)
+    return (first, placement.rank is None, placement.rank or 0, year is None)

@@ -203,7 +203,18 @@ class _Builder:
                 for h in headings
             ],
             counts=am.Counts(**cell.counts),
+            see_also=[self.cell_link(key) for key in cell.see_also if key in self.view.cells],
             placements=[self.listed(item) for item in cell.listings],
+        )
+
+    def cell_link(self, key: str) -> am.Link:
+        cell = self.view.cells[key]
+        return am.Link(
+            id=key,
+            title=cell.title,
+            status=cell.status,  # type: ignore[arg-type]
+            url=self.urls.url(Urls.cell_file(key)),
+            api=Urls.api_cell(key),
         )
 
     def listed(self, item: Listing) -> am.Listed:
@@ -211,6 +222,7 @@ class _Builder:
         return am.Listed(
             study=study.id,
             title=study.title,
+            headline=item.headline,
             source=study.source,
             categories=placement.categories,
             rank=placement.rank,
@@ -244,6 +256,7 @@ class _Builder:
         return am.Placement(
             cell=placement.cell,
             cell_title=cell.title,
+            headline=placement.headline,
             categories=placement.categories,
             rank=placement.rank,
             note=self.text(placement.note),

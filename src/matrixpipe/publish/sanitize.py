@@ -239,6 +239,10 @@ def _unwrap(parent: etree.Element, child: etree.Element, text: str) -> None:
         before.tail = (before.tail or "") + joined
 
 
+def _no_links(target: str) -> str | None:
+    return None
+
+
 class _GuardExtension(Extension):
     def __init__(self) -> None:
         super().__init__()
@@ -261,10 +265,16 @@ class _Converter:
         )
 
     def convert(self, text: str, resolve: Resolve) -> str:
-        assert self.guard.guard is not None
-        self.guard.guard.resolve = resolve
+        guard = self.guard.guard
+        assert guard is not None
+        guard.resolve = resolve
         self.md.reset()
-        return self.md.convert(text)
+        try:
+            return self.md.convert(text)
+        finally:
+            # The resolver holds the whole render (a closure over its context): keep it no
+            # longer than the call, or the collection outlives the render.
+            guard.resolve = _no_links
 
 
 _LOCAL = threading.local()

@@ -116,7 +116,7 @@ def _render_and_build(
     first, later = render_first(repo, ctx)
     job = partial(_later_then_headless, repo, ctx, first.docs, staging)
     with Forked(job, reports=True) as child:
-        del ctx
+        del ctx, job  # the child has them; Forked keeps the job only where it cannot fork
         checked.release()
         memo.clear()
         gate = PageGate(later, child.reports())

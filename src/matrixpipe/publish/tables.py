@@ -23,7 +23,10 @@ COLUMNS = (
     "categories",
     "rank",
     "note",
+    "headline",
+    "container",
 )
+"""New columns go at the end, so a reader's spreadsheet formulas keep their columns."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 """First characters that make Excel, LibreOffice or Google Sheets read a cell as a formula (the
 OWASP CSV-injection list, plus the full-width forms that some Excel locales accept too)."""
@@ -46,9 +49,10 @@ def placement_row(item: Listing) -> dict[str, str]:
     return {
         "study_id": item.study.id,
         "title": item.study.title,
+        "headline": item.placement.headline or "",
         "organisation": source.organisation or "",
         "jurisdiction": source.jurisdiction or "",
-        "year": str(source.year),
+        "year": "" if source.year is None else str(source.year),
         "url": source.url or "",
         "doi": source.doi or "",
         "matrix": matrix,
@@ -56,6 +60,7 @@ def placement_row(item: Listing) -> dict[str, str]:
         "categories": ";".join(placement.categories),
         "rank": "" if placement.rank is None else str(placement.rank),
         "note": placement.note.strip(),
+        "container": source.container or "",
     }
 
 

@@ -182,6 +182,13 @@ class Cell:
         return self.page.entry.bite if self.text and self.page.entry else ""
 
     @property
+    def see_also(self) -> list[str]:
+        """The cells this one points readers to (`see_also`), as keys, if its text is public."""
+        if not (self.text and self.page.entry):
+            return []
+        return [link.removeprefix("cell:") for link in self.page.entry.see_also]
+
+    @property
     def headings(self) -> dict[str, Heading]:
         """The bite's anchored sections if its text is public, else none."""
         return self.page.headings if self.text else {}

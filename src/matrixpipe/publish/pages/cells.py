@@ -70,11 +70,22 @@ def render_cell(ctx: RenderContext, cell: Cell) -> str:
         parts.append('<ul class="mp-listing">\n' + "\n".join(items) + "\n</ul>\n\n")
     else:
         parts.append(_not_yet(ctx, path, "No studies are listed in this cell yet."))
+    parts.append(_see_also(ctx, cell, path))
     if cell.text:
         parts.append(bite_markdown(cell.bite, resolve))
     else:
         parts.append(_not_yet(ctx, path, "This cell has no published text yet."))
     return "".join(parts)
+
+
+def _see_also(ctx: RenderContext, cell: Cell, path: str) -> str:
+    """`See also: <cell>, <cell>.` from the cell's `see_also`, linking to each cell's page."""
+    links = [
+        f'<a href="{attr(ctx.href(path, ctx.cell_path(key)))}">{html_escape(other.title)}</a>'
+        for key in cell.see_also
+        if (other := ctx.view.cells.get(key)) is not None
+    ]
+    return f'<p class="mp-see-also">See also: {"; ".join(links)}.</p>\n\n' if links else ""
 
 
 def _description(cell: Cell) -> str:
@@ -156,7 +167,7 @@ def _listing(
     head = (
         f"<p>{badges(list(placement.categories))} "
         f'<a href="{attr(link)}" id="{listing_anchor(study.id)}" class="mp-headline">'
-        f"{html_escape(study.title)}</a> {source_html(study.source)}.{status}</p>"
+        f"{html_escape(item.headline)}</a> {source_html(study.source)}.{status}</p>"
     )
     note = contributor_html(placement.note, resolve)
     body = f'<div class="mp-note">{one_line(note)}</div>' if note else ""

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from matrixpipe import models
 from matrixpipe.publish.context import RenderContext
 from matrixpipe.publish.markdown import attr, escape
-from matrixpipe.publish.pages.parts import CATEGORY_NAMES, front_matter, slug, source_html
+from matrixpipe.publish.pages.parts import (
+    CATEGORY_NAMES,
+    front_matter,
+    slug,
+    source_html,
+    year_text,
+)
 
 
 @dataclass(frozen=True)
@@ -69,14 +75,14 @@ def render_indexes(ctx: RenderContext) -> dict[str, str]:
         for tag in study.tags:
             groups["tags"][tag].append((study, ""))
         groups["jurisdictions"][study.source.jurisdiction or "Not given"].append((study, ""))
-        groups["years"][str(study.source.year)].append((study, ""))
+        groups["years"][year_text(study.source)].append((study, ""))
         for cell, placement in ctx.view.placements_of(study):
             for category in placement.categories:
                 groups["categories"][category].append((study, cell.key))
     order: dict[str, Callable[[str], object]] = {
         "tags": str.casefold,
         "jurisdictions": str.casefold,
-        "years": lambda y: -int(y),
+        "years": lambda y: -int(y) if y.isdigit() else 1,  # n.d. last
         "categories": models.CATEGORIES.index,
     }
     pages = {INDEXES[k].path: _page(ctx, INDEXES[k], groups[k], order[k]) for k in INDEXES}

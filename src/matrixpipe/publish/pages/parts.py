@@ -70,10 +70,18 @@ def banner(status: str, what: str) -> str:
     )
 
 
+NO_DATE = "n.d."
+"""How a study with no year shows its date, as APA has it."""
+
+
+def year_text(source: models.Source) -> str:
+    return str(source.year) if source.year is not None else NO_DATE
+
+
 def source_html(source: models.Source) -> str:
     """`([UK] Ministry of Justice, 2009)` as HTML, or `(2010)` when no organisation is given."""
     parts = [html.escape(source.organisation)] if source.organisation else []
-    parts.append(str(source.year))
+    parts.append(year_text(source))
     return f"({', '.join(parts)})"
 
 

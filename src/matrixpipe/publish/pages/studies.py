@@ -26,6 +26,7 @@ from matrixpipe.publish.pages.parts import (
     banner,
     front_matter,
     long_date,
+    year_text,
 )
 from matrixpipe.publish.sanitize import EXTERNAL_REL, contributor_html
 from matrixpipe.publish.view import Urls
@@ -115,7 +116,9 @@ def _source(ctx: RenderContext, study: models.Study, path: str) -> str:
         rows.append(("Organisation", html_escape(_flat(source.organisation))))
     if source.jurisdiction:
         rows.append(("Jurisdiction", index("jurisdictions", source.jurisdiction)))
-    rows.append(("Year", index("years", source.year)))
+    rows.append(("Year", index("years", year_text(source))))
+    if source.container:
+        rows.append(("Published in", f"<em>{html_escape(_flat(source.container))}</em>"))
     rows.append(("Type", html_escape(_TYPES.get(source.type, source.type))))
     if source.url:
         rows.append(("Document", link(source.url, source.url, external=True)))
@@ -142,9 +145,14 @@ def _placements(ctx: RenderContext, study: models.Study, path: str) -> str:
             CATEGORY_NAMES[c][1] for c in models.CATEGORIES if c in placement.categories
         )
         note = contributor_html(placement.note, resolve)
+        headline = (
+            f' Listed as <q class="mp-headline">{html_escape(placement.headline)}</q>.'
+            if placement.headline and placement.headline != study.title
+            else ""
+        )
         items.append(
             f"<li><p>{badges(list(placement.categories))} "
-            f'<a href="{attr(link)}">{html_escape(page.title)}</a>: {names.lower()}.</p>'
+            f'<a href="{attr(link)}">{html_escape(page.title)}</a>: {names.lower()}.{headline}</p>'
             + (f'<div class="mp-note">{one_line(note)}</div>' if note else "")
             + "</li>\n"
         )
