@@ -476,6 +476,16 @@ _RULES = [
         "git add -f .matrixpipe-cache/render.marshal",
         "git rm --cached -r .matrixpipe-cache",
     ),
+    Rule(
+        "MP504",
+        "deleted-published",
+        _E,
+        "A change deletes a study that was published.",
+        "Its page, its citations and links to it from elsewhere would answer 404; a withdrawn "
+        "study keeps its page as a notice.",
+        "git rm entries/studies/a.yaml  # a published study",
+        "status: withdrawn\nwithdrawn_reason: Superseded by the 2019 survey.",
+    ),
 ]
 
 RULES: dict[str, Rule] = {r.code: r for r in _RULES}

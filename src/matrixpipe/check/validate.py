@@ -165,6 +165,26 @@ def _to_finding(doc: Document, model_type: type[BaseModel], err: Any) -> Diagnos
             else f"known keys here: {', '.join(sorted(known))}"
         )
         return finding("MP202", doc.path, line, column, f"unknown key '{loc[-1]}'", hint)
+    if kind == "withdrawn_reason":
+        withdrawn = isinstance(doc.data, dict) and doc.data.get("status") == "withdrawn"
+        line, column = doc.locate(("status",) if withdrawn else ("withdrawn_reason",))
+        if withdrawn:
+            return finding(
+                "MP204",
+                doc.path,
+                line,
+                column,
+                "a withdrawn study needs a `withdrawn_reason`",
+                "add `withdrawn_reason:` with a sentence readers will see on its page",
+            )
+        return finding(
+            "MP201",
+            doc.path,
+            line,
+            column,
+            "`withdrawn_reason` is only for a withdrawn study",
+            "remove it, or set `status: withdrawn`",
+        )
     line, column = doc.locate(loc)
     if kind == "missing":
         line, column = doc.locate(loc[:-1])

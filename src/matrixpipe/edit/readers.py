@@ -77,6 +77,12 @@ INT_DIGITS = 20
 """JSON integers longer than this stay text: Python refuses to convert more than 4,300 digits,
 and no CSL variable we read needs a big number."""
 _RIS_TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*))?$")
+_RIS_CONTAINERS = ("journal_name", "alternate_title3", "secondary_title")
+"""rispy's keys for the container, best first: `JO` and `JF` (both "journal name: full format"
+in the RIS spec), then `T2` (the secondary title: Zotero and EndNote write a journal, a chapter's
+book, a report's series or a web page's website there)."""
+_BIBTEX_CONTAINERS = ("journal", "journaltitle", "booktitle", "series")
+"""BibTeX's container fields, best first (`journaltitle` is BibLaTeX's `journal`)."""
 
 
 @dataclass
@@ -90,6 +96,7 @@ class Record:
     organisation: str | None = None
     jurisdiction: str | None = None
     year: int | None = None
+    container: str | None = None
     url: str | None = None
     doi: str | None = None
     type: str = "other"
@@ -203,6 +210,7 @@ def _ris_record(lines: list[str], line: int, number: int, result: ReadResult) ->
             authors=[a for a in map(_text, authors) if a],
             organisation=_text(ref.get("publisher")),
             year=_year(ref.get("year"), ref.get("date"), ref.get("publication_year")),
+            container=_text(next((ref[k] for k in _RIS_CONTAINERS if ref.get(k)), None)),
             url=_text(urls[0]) if urls else None,
             doi=_text(ref.get("doi")),
             type=_kind(_RIS_TYPES.get(ref.get("type_of_reference", "")), ref.get("type_of_work")),
@@ -299,6 +307,7 @@ def _bibtex_record(entry: Any, line: int, number: int, result: ReadResult) -> No
             organisation=_text(_latex(organisation)),
             jurisdiction=_text(_latex(fields.get("jurisdiction"))),
             year=_year(fields.get("year"), fields.get("date")),
+            container=_text(_latex(next((fields[k] for k in _BIBTEX_CONTAINERS if fields.get(k)), None))),
             url=_verbatim(fields.get("url")),
             doi=doi,
             type=_kind(_BIBTEX_TYPES.get(entry.entry_type.lower()), _latex(fields.get("type"))),
@@ -509,6 +518,8 @@ def _csl_record(item: dict[str, Any], line: int, number: int) -> Record:
         organisation=_text(item.get("publisher")),
         jurisdiction=_text(item.get("jurisdiction")),
         year=year,
+        # Zotero files a report's or a book's series as `collection-title`.
+        container=_text(item.get("container-title") or item.get("collection-title")),
         url=_text(item.get("URL")),
         doi=_text(item.get("DOI")),
         type=_kind(_CSL_TYPES.get(str(item.get("type", ""))), _text(item.get("genre"))),

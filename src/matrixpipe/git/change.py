@@ -24,7 +24,7 @@ from matrixpipe.check.load import entry_ref
 from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.errors import RepoError
 from matrixpipe.git.history import _prefix, name_status, open_repo, require_full_history
-from matrixpipe.rules import RULES
+from matrixpipe.rules import RULES, finding
 
 
 @dataclass
@@ -38,6 +38,9 @@ class Change:
     """`kind:id` of each entry that is gone → the path it had."""
     renamed: dict[str, str] = field(default_factory=dict)
     """`kind:old-id` → the new id, for entries renamed by the change."""
+    unpublished: dict[str, str] = field(default_factory=dict)
+    """`study:<id>` → the path of each study that was published at the base and that the
+    change deleted outright (its URL would answer 404)."""
     old_paths: dict[str, str] = field(default_factory=dict)
     """Current path → the path it had at the base, for files the change moved."""
     before: set[tuple[str, str, str]] = field(default_factory=set)
@@ -68,7 +71,28 @@ def read_change(repo: Path, ref: str, findings: bool = False) -> Change:
     change.changed.update(p[len(prefix) :] for p in untracked.split("\0") if p)
     if findings:
         change.before = base_findings(repository, base, prefix)
+        change.unpublished = _published_at(repository, base, prefix, change.deleted)
     return change
+
+
+def _published_at(
+    repository: git.Repo, base: str, prefix: str, deleted: dict[str, str]
+) -> dict[str, str]:
+    """Of the studies the change deleted, those that were published at the base."""
+    from matrixpipe.check import yamlload
+
+    out = {}
+    for ref, path in deleted.items():
+        if not ref.startswith("study:"):
+            continue
+        try:
+            text = repository.git.show(f"{base}:{prefix}{path}")
+            data = yamlload.to_data(yamlload.compose(text))
+        except (git.GitCommandError, yamlload.YamlError):
+            continue
+        if isinstance(data, dict) and data.get("status") == "published":
+            out[ref] = path
+    return out
 
 
 def base_findings(repository: git.Repo, base: str, prefix: str) -> set[tuple[str, str, str]]:
@@ -158,6 +182,19 @@ def judge(diagnostics: list[Diagnostic], change: Change) -> list[Diagnostic]:
         elif (change.old_paths.get(d.path, d.path), d.code, d.message) in change.before:
             d = replace(d, baseline=True)
         out.append(d)
+    for ref, path in sorted(change.unpublished.items()):
+        out.append(
+            finding(
+                "MP504",
+                path,
+                None,
+                None,
+                f"published study '{ref.partition(':')[2]}' was deleted by this change: its page "
+                "and its links from elsewhere would answer 404",
+                "keep the file with `status: withdrawn` and a `withdrawn_reason` (its page "
+                "stays, as a notice), or rename it (the old address redirects)",
+            )
+        )
     return out
 
 

@@ -37,7 +37,10 @@ class Link(_Doc):
 
     id: str = Field(description="The matrix or study id, or the cell key `<matrix>/<CODE>`.")
     title: str = Field(description="The title readers see.")
-    status: models.Status = Field(description="Editorial state (always `published` unless drafts).")
+    status: models.StudyStatus = Field(
+        description="Editorial state: `published`, or `withdrawn` for a study's notice; others "
+        "only in a preview with drafts."
+    )
     url: str = Field(description="The site page.")
     api: str = Field(description="The API document, relative to the API root.")
 
@@ -187,7 +190,10 @@ class StudyDoc(_Doc):
     api_version: Version
     id: models.Slug
     title: str
-    status: models.Status
+    status: models.StudyStatus
+    withdrawn_reason: str | None = Field(
+        description="Why a withdrawn study was withdrawn; null for any other."
+    )
     url: str
     api: str
     source: models.Source

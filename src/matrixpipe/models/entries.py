@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 ANCHOR = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
@@ -24,6 +25,7 @@ COLUMN_CODES = ("A", "B", "C", "D", "E")
 ROW_CODES = (1, 2, 3, 4, 5)
 CATEGORIES = ("seminal", "key", "review", "guidance")
 STATUSES = ("draft", "review", "published")
+STUDY_STATUSES = (*STATUSES, "withdrawn")
 SOURCE_TYPES = (
     "report",
     "journal-article",
@@ -39,6 +41,7 @@ SOURCE_TYPES = (
 Slug = Annotated[str, Field(pattern=SLUG, max_length=80)]
 Anchor = Annotated[str, Field(pattern=ANCHOR, max_length=80)]
 Status = Literal["draft", "review", "published"]
+StudyStatus = Literal["draft", "review", "published", "withdrawn"]
 Category = Literal["seminal", "key", "review", "guidance"]
 
 
@@ -345,6 +348,9 @@ class Study(_Strict):
     model_config = ConfigDict(
         title="Study",
         json_schema_extra={
+            "if": {"properties": {"status": {"const": "withdrawn"}}, "required": ["status"]},
+            "then": {"required": ["withdrawn_reason"]},
+            "else": {"not": {"required": ["withdrawn_reason"]}},
             "examples": [
                 {
                     "id": "probation-alcohol-2009",
@@ -355,7 +361,7 @@ class Study(_Strict):
                         {"cell": "alcohol/E5", "categories": ["key"], "note": "National study."}
                     ],
                 }
-            ]
+            ],
         },
     )
 
@@ -370,9 +376,18 @@ class Study(_Strict):
         description="The headline readers see in the cell listing.",
         examples=["Probation struggling to cope with alcohol-misusing offenders"],
     )
-    status: Status = Field(
-        description="Editorial state: only `published` studies reach the public site.",
+    status: StudyStatus = Field(
+        description="Editorial state: only `published` studies reach the public site "
+        "(`withdrawn`: see `withdrawn_reason`).",
         examples=["published"],
+    )
+    withdrawn_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Why the study was withdrawn; required with `status: withdrawn`, shown on "
+        "its page.",
+        examples=["Superseded by the 2019 national survey."],
     )
     source: Source = Field(description="The document itself.")
     summary: str = Field(
@@ -397,6 +412,14 @@ class Study(_Strict):
         default_factory=list,
         description="The cells where this study is listed.",
     )
+
+    @model_validator(mode="after")
+    def _withdrawn_has_a_reason(self) -> Study:
+        if (self.status == "withdrawn") != (self.withdrawn_reason is not None):
+            raise PydanticCustomError(
+                "withdrawn_reason", "give `withdrawn_reason` exactly when `status` is withdrawn"
+            )
+        return self
 
 
 KINDS: dict[str, type[BaseModel]] = {"matrix": Matrix, "cell": CellFrontMatter, "study": Study}

@@ -92,7 +92,7 @@ class _Builder:
         for key, cell in self.view.cells.items():
             out[Urls.api_cell(key)] = _dump(self.cell(cell))
         texts = []
-        for study in self.view.studies:
+        for study in self.view.study_pages:
             text = out[Urls.api_study(study.id)] = _dump(self.study(study))
             texts.append(text)
         out["studies.json"] = studies_json(texts)
@@ -141,7 +141,7 @@ class _Builder:
                     url=self.urls.url(Urls.study_file(s.id)),
                     api=Urls.api_study(s.id),
                 )
-                for s in view.studies
+                for s in view.study_pages
             ],
             all_studies="studies.json",
             schemas={kind: f"schema/{schema_name(kind)}" for kind in am.API_SCHEMAS},
@@ -240,6 +240,7 @@ class _Builder:
             id=study.id,
             title=study.title,
             status=study.status,
+            withdrawn_reason=study.withdrawn_reason,
             url=self.urls.url(Urls.study_file(study.id)),
             api=Urls.api_study(study.id),
             source=study.source,
@@ -247,7 +248,9 @@ class _Builder:
             key_points=[self.text(point) for point in study.key_points],
             tags=study.tags,
             related=[r for r in map(self.related, study.related) if r is not None],
-            placements=[self.placement(c, p) for c, p in self.view.placements_of(study)],
+            placements=[]
+            if study.status == "withdrawn"
+            else [self.placement(c, p) for c, p in self.view.placements_of(study)],
             citation=am.Citation(style=STYLE, text=citation_text(citation), html=citation),
             csl=item,
         )

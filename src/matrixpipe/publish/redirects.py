@@ -27,8 +27,8 @@ def _pairs(ctx: RenderContext, redirect: Redirect) -> list[tuple[str, str, str]]
     """(old URL path, new docs file, title) for one rename; a matrix moves all its cells."""
     view, c = ctx.view, ctx.view.collection
     if redirect.kind == "study":
-        study = view.study(redirect.new)
-        if redirect.old in c.studies or study is None:
+        study = c.studies.get(redirect.new)
+        if redirect.old in c.studies or study is None or not view.has_page(study.id):
             return []
         return [(f"studies/{redirect.old}", ctx.study_path(study.id), study.title)]
     if redirect.kind == "cell":

@@ -47,6 +47,12 @@ RIS_TYPES = {
     "dataset": "DATA",
     "other": "GEN",
 }
+BIBTEX_CONTAINERS = {"journal-article": "journal", "chapter": "booktitle"}
+"""The BibTeX field that names a study's container: the journal of an `@article`, the book of an
+`@incollection`; any other type's container is a series (`series`)."""
+RIS_CONTAINERS = {"journal-article": "journal_name"}
+"""The rispy key for a study's container: `JO` (journal name) for an article, else `T2`
+(`secondary_title`: a chapter's book, a report's series, a web page's website)."""
 GENRES = {"guidance": "Guidance", "review": "Review"}
 """Our types that every format files as a report: the report type (CSL genre, BibTeX `type`,
 RIS `M3`) keeps them apart, and readers map it back."""
@@ -87,7 +93,8 @@ def title_of(study: models.Study) -> str:
 
 
 def csl_item(study: models.Study) -> dict[str, Any]:
-    """One CSL-JSON item, with standard CSL variables only."""
+    """One CSL-JSON item, with standard CSL variables only; an undated study has no `issued`,
+    so CSL styles print their own "no date" ("n.d." in APA)."""
     source = study.source
     item: dict[str, Any] = {
         "id": study.id,
@@ -97,6 +104,7 @@ def csl_item(study: models.Study) -> dict[str, Any]:
     if source.authors:
         item["author"] = [_csl_name(a) for a in source.authors]
     optional = {
+        "container-title": source.container,
         "publisher": source.organisation,
         "jurisdiction": source.jurisdiction,
         "genre": GENRES.get(source.type),
@@ -106,7 +114,8 @@ def csl_item(study: models.Study) -> dict[str, Any]:
         "keyword": ", ".join(study.tags) or None,
     }
     item.update({k: v for k, v in optional.items() if v})
-    item["issued"] = {"date-parts": [[source.year]]}
+    if source.year is not None:
+        item["issued"] = {"date-parts": [[source.year]]}
     return item
 
 
@@ -182,10 +191,11 @@ def bibtex(studies: list[models.Study]) -> str:
         values = [
             ("author", " and ".join(_bib_name(a) for a in source.authors)),
             ("title", "{" + tex_escape(title_of(study)) + "}"),
+            (BIBTEX_CONTAINERS.get(source.type, "series"), tex_escape(source.container or "")),
             ("type", GENRES.get(source.type, "")),
             (publisher, tex_escape(source.organisation or "")),
             ("jurisdiction", tex_escape(source.jurisdiction or "")),
-            ("year", str(source.year)),
+            ("year", "" if source.year is None else str(source.year)),
             ("url", _bib_verbatim(source.url or "")),
             ("doi", _bib_verbatim(source.doi or "")),
             ("abstract", tex_escape(plain(study.summary))),
@@ -214,7 +224,8 @@ def ris(studies: list[models.Study]) -> str:
             "id": study.id,
             "title": _one_line(title_of(study)),
             "authors": [_one_line(a) for a in source.authors],
-            "year": str(source.year),
+            RIS_CONTAINERS.get(source.type, "secondary_title"): _one_line(source.container or ""),
+            "year": "" if source.year is None else str(source.year),
             "publisher": _one_line(source.organisation or ""),
             "type_of_work": GENRES.get(source.type, ""),
             "urls": [source.url] if source.url else [],

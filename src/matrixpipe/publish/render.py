@@ -96,13 +96,13 @@ def later_paths(ctx: RenderContext) -> list[str]:
     return [
         *(ctx.cell_path(key) for key in ctx.view.cells),
         *INDEX_PAGES,
-        *(ctx.study_path(study.id) for study in ctx.view.studies),
+        *(ctx.study_path(study.id) for study in ctx.view.study_pages),
     ]
 
 
 def iter_studies(ctx: RenderContext, share: slice = ALL) -> Iterator[tuple[str, str]]:
     """The pages of a share of the visible studies, as (docs path, text)."""
-    for study in ctx.view.studies[share]:
+    for study in ctx.view.study_pages[share]:
         yield ctx.study_path(study.id), render_study(ctx, study)
 
 

@@ -8,7 +8,9 @@ itself, so no two can disagree.
 The rules (the site's about page says them to readers):
 
 - **Studies**: a study is public when its status is `published`. A preview (`--drafts`) shows
-  every entry, marked as such.
+  every entry, marked as such. A `withdrawn` study is in no cell, count, index, search result
+  or feed, in any build; its page stays, as a notice with the reason and its last citation, and
+  its API record says `withdrawn`, so its URL never breaks.
 - **Cells**: every cell of every matrix has a page, so every `cell:` link lands. A cell's own
   text (its title, its bite and the bite's sections) is public only when the cell's entry is
   published; otherwise its page has the default title ("<matrix> cell E5: <column>; <row>") and
@@ -223,8 +225,9 @@ class PublicView:
     urls: Urls = field(default_factory=Urls)
 
     def shows(self, status: str) -> bool:
-        """Only published entries reach the public; a preview (`drafts`) shows every entry."""
-        return self.drafts or status == "published"
+        """Only published entries are listed; a preview (`drafts`) lists every entry but the
+        withdrawn, which no build lists."""
+        return status == "published" or (self.drafts and status != "withdrawn")
 
     @cached_property
     def matrices(self) -> list[models.Matrix]:
@@ -236,12 +239,27 @@ class PublicView:
         return [s for _, s in sorted(self.collection.studies.items()) if self.shows(s.status)]
 
     @cached_property
+    def withdrawn(self) -> list[models.Study]:
+        """Withdrawn studies, by id: each keeps its page as a notice (a tombstone)."""
+        return [s for _, s in sorted(self.collection.studies.items()) if s.status == "withdrawn"]
+
+    @cached_property
+    def study_pages(self) -> list[models.Study]:
+        """Every study with a page, by id: the public ones and the withdrawn ones' notices."""
+        return sorted([*self.studies, *self.withdrawn], key=lambda s: s.id)
+
+    @cached_property
     def _study_ids(self) -> dict[str, models.Study]:
         return {s.id: s for s in self.studies}
 
     def study(self, study_id: str) -> models.Study | None:
-        """The study if it is public, else None."""
+        """The study if it is public (and listed), else None."""
         return self._study_ids.get(study_id)
+
+    def has_page(self, study_id: str) -> bool:
+        """Whether the study has a page: a public study's, or a withdrawn one's notice."""
+        study = self.collection.studies.get(study_id)
+        return study is not None and (self.shows(study.status) or study.status == "withdrawn")
 
     @cached_property
     def cells(self) -> dict[str, Cell]:
@@ -275,7 +293,7 @@ class PublicView:
         public and has that section."""
         kind, _, ref = target.partition(":")
         if kind == "study":
-            return (Urls.study_file(ref), None) if self.study(ref) else None
+            return (Urls.study_file(ref), None) if self.has_page(ref) else None
         if kind != "cell":
             return None
         key, _, anchor = ref.partition("#")
