@@ -66,6 +66,14 @@ class ByCategory(_Doc):
     guidance: list[str]
 
 
+class Gaps(_Doc):
+    """What an evidence-gap map marks in a cell."""
+
+    no_studies: bool = Field(description="The cell lists no studies.")
+    no_synthesis: bool = Field(description="The cell lists studies, but no review and no guidance.")
+    no_bite: bool = Field(description="The cell has no published bite.")
+
+
 class GridCell(_Doc):
     """One cell of a matrix grid, with the studies it lists."""
 
@@ -79,6 +87,7 @@ class GridCell(_Doc):
     title: str
     url: str = Field(description="The cell page (every cell of the grid has one).")
     api: str = Field(description="The cell document (every cell of the grid has one).")
+    gaps: Gaps
     counts: Counts
     studies: ByCategory
 

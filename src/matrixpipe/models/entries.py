@@ -81,6 +81,51 @@ class Row(_Strict):
     )
 
 
+class Audience(_Strict):
+    """Who should start where: a kind of reader and the columns or rows that suit them."""
+
+    role: str = Field(
+        min_length=1,
+        max_length=80,
+        pattern=ONE_LINE,
+        description='The readers, as the matrix page greets them: "Start here if you are …".',
+        examples=["front-line staff"],
+    )
+    columns: list[Literal["A", "B", "C", "D", "E"]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="The columns (levels of the system) for them.",
+        examples=[["A", "B"]],
+    )
+    rows: list[Literal[1, 2, 3, 4, 5]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="The rows (kinds of care) for them; with columns too, only the cells in both.",
+        examples=[[2, 5]],
+    )
+    note: str = Field(
+        default="",
+        max_length=300,
+        pattern=r"^[^\r\n]*$",
+        description="One line on why these cells suit them.",
+    )
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Audience:
+        if not self.columns and not self.rows:
+            raise ValueError("give `columns`, `rows` or both")
+        return self
+
+    def cells(self) -> list[str]:
+        """The codes of the cells for this audience, column by column."""
+        return [
+            f"{c}{r}"
+            for c in COLUMN_CODES
+            for r in ROW_CODES
+            if (not self.columns or c in self.columns) and (not self.rows or r in self.rows)
+        ]
+
+
 class Matrix(_Strict):
     """A matrix: a 5×5 grid of treatment-system levels (columns A–E) by kinds of care (rows 1–5)."""
 
@@ -123,6 +168,13 @@ class Matrix(_Strict):
             "prefixItems": [{"properties": {"code": {"const": r}}} for r in range(1, 6)]
         },
         examples=[[{"code": 1, "name": "Screening and brief intervention"}]],
+    )
+
+    audiences: list[Audience] = Field(
+        default_factory=list,
+        max_length=12,
+        description="Kinds of readers and the cells they should start with.",
+        examples=[[{"role": "front-line staff", "columns": ["A", "B"]}]],
     )
 
     @field_validator("columns")

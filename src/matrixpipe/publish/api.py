@@ -164,6 +164,7 @@ class _Builder:
                         url=self.urls.url(Urls.cell_file(key)),
                         api=Urls.api_cell(key),
                         counts=am.Counts(**cell.counts),
+                        gaps=am.Gaps(**cell.gaps),
                         studies=am.ByCategory(**_by_category(cell.listings)),
                     )
                 )

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 STYLE = "apa"
 _ESCAPED = ("title", "publisher", "genre", "URL", "DOI", "container-title")
+_NAMES = ("author", "editor")
+"""Name variables the style prints (the author, or an editor in its place)."""
 
 
 def style_path() -> str:
@@ -41,14 +43,27 @@ def format_reference(item: dict[str, Any], as_html: bool) -> str:
     from citeproc.source.json import CiteProcJSON
 
     if as_html:
-        # citeproc-py's HTML formatter escapes its own punctuation but not the item's text.
-        item = {k: html.escape(v, quote=False) if k in _ESCAPED else v for k, v in item.items()}
+        item = _escaped(item)
     source = CiteProcJSON([item])
     bibliography = CitationStylesBibliography(
         load_style(), source, formatter.html if as_html else formatter.plain
     )
     bibliography.register(Citation([CitationItem(item["id"])]))
     return str(bibliography.bibliography()[0])
+
+
+def _escaped(item: dict[str, Any]) -> dict[str, Any]:
+    """The item with every value the style prints HTML-escaped: citeproc-py's HTML formatter
+    escapes its own punctuation but not the item's text, and names (an author's, a body's) are
+    contributors' text like any other."""
+    out = {k: html.escape(v, quote=False) if k in _ESCAPED else v for k, v in item.items()}
+    for role in _NAMES:
+        if role in out:
+            out[role] = [
+                {part: html.escape(v, quote=False) for part, v in name.items()}
+                for name in out[role]
+            ]
+    return out
 
 
 def citation_html(item: dict[str, Any]) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from matrixpipe.publish.files import prune, write_files
 from matrixpipe.publish.references import bibtex, csl_json, ris
-from matrixpipe.publish.tables import placements_csv
+from matrixpipe.publish.tables import gaps_csv, placements_csv
 from matrixpipe.publish.view import COLLECTION_NAME, REFERENCE_FORMATS, Urls
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ OWN_FILES = (
     "cells/*/*.ris",
     "cells/*/*.csl.json",
     "cells/*/*.csv",
+    "matrices/*-gaps.csv",
 )
 
 
@@ -55,6 +56,8 @@ def download_files(view: PublicView) -> dict[str, str]:
         out[paths["csv"]] = placements_csv(list(cell.listings))
         for ext in REFERENCE_FORMATS:
             out[paths[ext]] = _joined(ext, view, view.studies_of(cell.listings), one)
+    for matrix in view.matrices:
+        out[Urls.matrix_gaps(matrix.id)] = gaps_csv(matrix, view.cells)
     whole = Urls.collection_downloads()
     out[whole["csv"]] = placements_csv(view.placements())
     for ext in REFERENCE_FORMATS:

@@ -8,7 +8,9 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from matrixpipe import models
     from matrixpipe.check.resolve import Listing
+    from matrixpipe.publish.view import Cell
 
 COLUMNS = (
     "study_id",
@@ -74,4 +76,43 @@ def placements_csv(listings: list[Listing]) -> str:
     writer.writeheader()
     for item in listings:
         writer.writerow({key: csv_cell(value) for key, value in placement_row(item).items()})
+    return buffer.getvalue()
+
+
+GAP_LABELS = {
+    "no_studies": "no studies",
+    "no_synthesis": "no review or guidance",
+    "no_bite": "no published bite",
+}
+"""How each gap reads, on the gap view and in its CSV."""
+
+
+def gap_summary(cell: Cell) -> str:
+    """One cell of the gap map as text: `18 studies: K8 R3 G8; gaps: no published bite`."""
+    counts = cell.counts
+    letters = " ".join(
+        f"{c[0].upper()}{counts[c]}" for c in ("seminal", "key", "review", "guidance") if counts[c]
+    )
+    text = f"{counts['total']} {'study' if counts['total'] == 1 else 'studies'}"
+    text += f": {letters}" if letters else ""
+    gaps = [label for key, label in GAP_LABELS.items() if cell.gaps[key]]
+    return text + (f"; gaps: {', '.join(gaps)}" if gaps else "")
+
+
+def gaps_csv(matrix: models.Matrix, cells: dict[str, Cell]) -> str:
+    """The gap map of one matrix as a CSV shaped like its grid: a row per kind of care, a column
+    per level of the system, each cell its counts and its gaps (`gap_summary`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["row", *(f"{c.code} {c.name}" for c in matrix.columns)])
+    for row in matrix.rows:
+        writer.writerow(
+            [
+                csv_cell(f"{row.code} {row.name}"),
+                *(
+                    csv_cell(gap_summary(cells[f"{matrix.id}/{c.code}{row.code}"]))
+                    for c in matrix.columns
+                ),
+            ]
+        )
     return buffer.getvalue()

@@ -111,6 +111,11 @@ class Urls:
         return {ext: f"cells/{key}.{ext}" for ext in ("csv", *REFERENCE_FORMATS)}
 
     @staticmethod
+    def matrix_gaps(matrix_id: str) -> str:
+        """The matrix's gap map as a CSV shaped like the grid, under the downloads folder."""
+        return f"matrices/{matrix_id}-gaps.csv"
+
+    @staticmethod
     def collection_downloads() -> dict[str, str]:
         """Format → the whole collection's file."""
         return {ext: f"{COLLECTION_NAME}.{ext}" for ext in ("csv", *REFERENCE_FORMATS)}
@@ -205,6 +210,17 @@ class Cell:
     def entry_path(self) -> str | None:
         """The cell's file, if it has one (for edit links and dates)."""
         return self.page.doc.path if self.page.doc is not None else None
+
+    @cached_property
+    def gaps(self) -> dict[str, bool]:
+        """What an evidence-gap map marks: no studies at all; studies but no review and no
+        guidance (nothing that brings them together); no published bite."""
+        total = len(self.listings)
+        return {
+            "no_studies": total == 0,
+            "no_synthesis": total > 0 and not (self.counts["review"] or self.counts["guidance"]),
+            "no_bite": not (self.text and self.bite.strip()),
+        }
 
     @cached_property
     def counts(self) -> dict[str, int]:

@@ -54,6 +54,7 @@ def render_cell(ctx: RenderContext, cell: Cell) -> str:
         f"# {escape(cell.title)}\n\n",
         banner(cell.status, "cell's bite"),
         _breadcrumb(cell),
+        _audiences(cell),
         _actions(ctx, cell),
     ]
     if not cell.listings and not cell.text:
@@ -86,6 +87,13 @@ def _see_also(ctx: RenderContext, cell: Cell, path: str) -> str:
         if (other := ctx.view.cells.get(key)) is not None
     ]
     return f'<p class="mp-see-also">See also: {"; ".join(links)}.</p>\n\n' if links else ""
+
+
+def _audiences(cell: Cell) -> str:
+    """`Suits front-line staff; working in criminal justice.`: the matrix's audiences that
+    include this cell."""
+    roles = [a.role for a in cell.matrix.audiences if cell.code in a.cells()]
+    return f"Suits {escape('; '.join(roles))}.\n{{: .mp-audience }}\n\n" if roles else ""
 
 
 def _description(cell: Cell) -> str:

@@ -7,11 +7,12 @@ its name and how many studies of each category it lists, and an empty cell says 
 from __future__ import annotations
 
 from matrixpipe import models
-from matrixpipe.publish.context import RenderContext
-from matrixpipe.publish.markdown import escape, fragment, plain_text
+from matrixpipe.publish.context import DOWNLOADS_ROOT, RenderContext
+from matrixpipe.publish.markdown import attr, escape, fragment, plain_text
 from matrixpipe.publish.pages.indexes import INDEXES
 from matrixpipe.publish.pages.parts import badge, front_matter, legend, long_date
-from matrixpipe.publish.view import Cell
+from matrixpipe.publish.tables import GAP_LABELS
+from matrixpipe.publish.view import Cell, Urls
 
 
 def render_matrix(ctx: RenderContext, matrix: models.Matrix) -> str:
@@ -26,10 +27,79 @@ def render_matrix(ctx: RenderContext, matrix: models.Matrix) -> str:
         )
         + f"# {escape(matrix.title)}\n\n"
         + (description + "\n\n" if description else "")
-        + legend()
-        + "\n"
-        + grid(ctx, matrix, path)
+        + audiences(ctx, matrix, path, level=2)
+        + "## The grid {#mp-grid}\n\n"
+        + '=== "Studies"\n\n'
+        + _indent(legend() + "\n" + grid(ctx, matrix, path))
+        + '=== "Gaps in the evidence"\n\n'
+        + _indent(gap_view(ctx, matrix, path))
     )
+
+
+def _indent(markdown: str) -> str:
+    """Markdown as the content of a tab (four spaces in)."""
+    return "".join(f"    {line}" if line.strip() else line for line in markdown.splitlines(True))
+
+
+GAP_MARKS = {"no_studies": "∅", "no_synthesis": "◇", "no_bite": "✎"}
+"""A symbol per gap, beside its words: the gap view never relies on colour."""
+
+
+def gap_view(ctx: RenderContext, matrix: models.Matrix, path: str) -> str:
+    """The evidence-gap map: per cell, its counts by category and its gaps, with a legend and
+    the same facts as a CSV shaped like the grid."""
+    legend_items = " ".join(
+        f'<span class="mp-gap mp-gap--{key}">{GAP_MARKS[key]} {label}</span>'
+        for key, label in GAP_LABELS.items()
+    )
+    csv_href = ctx.href(path, f"{DOWNLOADS_ROOT}/{Urls.matrix_gaps(matrix.id)}")
+    header = "| Kind of care \\ Level | " + " | ".join(
+        f"**{c.code}**<br>{escape(c.name)}" for c in matrix.columns
+    )
+    lines = [header + " |", "|" + " --- |" * (len(matrix.columns) + 1)]
+    for row in matrix.rows:
+        cells = [
+            _gap_cell(ctx, ctx.view.cells[f"{matrix.id}/{column.code}{row.code}"], path)
+            for column in matrix.columns
+        ]
+        lines.append(f"| **{row.code}**<br>{escape(row.name)} | " + " | ".join(cells) + " |")
+    return (
+        f'<p class="mp-gap-legend">{legend_items}</p>\n\n'
+        + "\n".join(lines)
+        + "\n\n"
+        + f'<p class="mp-downloads"><a href="{attr(csv_href)}">Download the gap map (CSV)</a></p>\n\n'
+    )
+
+
+def _gap_cell(ctx: RenderContext, cell: Cell, path: str) -> str:
+    counts = " ".join(
+        f"{badge(c)}&nbsp;{cell.counts[c]}" for c in models.CATEGORIES if cell.counts[c]
+    )
+    gaps = "".join(
+        f'<span class="mp-gap mp-gap--{key}">{GAP_MARKS[key]} {label}</span>'
+        for key, label in GAP_LABELS.items()
+        if cell.gaps[key]
+    )
+    link = ctx.link(path, ctx.cell_path(cell.key))
+    tally = f'<span class="mp-cell__counts">{counts}</span>' if counts else ""
+    return f"[**{cell.code}**]({link}){{ .mp-cell .mp-gap-cell }}{tally}{gaps}"
+
+
+def audiences(ctx: RenderContext, matrix: models.Matrix, path: str, level: int) -> str:
+    """ "Start here if you are …": each kind of reader, with links to the cells that suit them."""
+    if not matrix.audiences:
+        return ""
+    anchor = "mp-start" if level == 2 else f"mp-start-{matrix.id}"
+    lines = [f"{'#' * level} Start here if you are … {{#{anchor}}}\n\n"]
+    for audience in matrix.audiences:
+        cells = " · ".join(
+            f"[{code}]({ctx.link(path, ctx.cell_path(f'{matrix.id}/{code}'))} "
+            f'"{attr(ctx.view.cells[f"{matrix.id}/{code}"].name)}")'
+            for code in audience.cells()
+        )
+        note = f" {escape(audience.note)}" if audience.note else ""
+        lines.append(f"- **{escape(audience.role)}**:{note} Cells {cells}\n")
+    return "".join(lines) + "{: .mp-audiences }\n\n"
 
 
 def render_home(ctx: RenderContext, latest: list[tuple[str, str, str]]) -> str:
@@ -52,6 +122,7 @@ def render_home(ctx: RenderContext, latest: list[tuple[str, str, str]]) -> str:
     for matrix in ctx.view.matrices:
         link = ctx.link(path, ctx.matrix_path(matrix.id))
         parts.append(f"## [{escape(matrix.title)}]({link}) {{#{matrix.id}}}\n\n")
+        parts.append(audiences(ctx, matrix, path, level=3))
         parts.append(grid(ctx, matrix, path))
     parts.append("## Browse and follow {#mp-browse}\n\n")
     parts.extend(f"- [{index.title}]({index.path})\n" for index in INDEXES.values())
