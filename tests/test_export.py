@@ -301,10 +301,81 @@ def test_special_characters_survive_bibtex_and_ris() -> None:
     assert record["urls"] == [study.source.url]
 
 
+def _study(study_id: str, kind: str, year: int | None, container: str | None) -> models.Study:
+    return models.Study(
+        id=study_id,
+        title=f"A {kind} titled {study_id}",
+        status="published",
+        source=models.Source(
+            authors=["Adamson, Jane"],
+            organisation="Routledge",
+            year=year,
+            container=container,
+            type=kind,  # type: ignore[arg-type]
+        ),
+    )
+
+
+CONTAINED = [
+    _study("article-2011", "journal-article", 2011, "Drug & Alcohol Review"),
+    _study("chapter-undated", "chapter", None, "Handbook of Alcohol Treatment"),
+    _study("report-2010", "report", 2010, "Home Office Research Study 12"),
+    _study("page-undated", "web-page", None, "Alcohol Change UK"),
+    _study("book-2004", "book", 2004, None),
+]
+"""One study of each kind of container (journal, book, series, website, none), two undated."""
+
+
+def test_csl_item_has_container_title_and_no_issued_without_a_year() -> None:
+    items = {s.id: csl_item(s) for s in CONTAINED}
+    assert {k: i.get("container-title") for k, i in items.items()} == {
+        s.id: s.source.container for s in CONTAINED
+    }
+    assert items["article-2011"]["issued"] == {"date-parts": [[2011]]}
+    assert "issued" not in items["chapter-undated"] and "issued" not in items["page-undated"]
+    assert "container-title" not in items["book-2004"]
+
+
+def test_bibtex_names_the_container_by_entry_type_and_leaves_out_no_year() -> None:
+    library = bibtexparser.parse_string(bibtex(CONTAINED))
+    assert not library.failed_blocks
+    fields = {e.key: {f.key: f.value for f in e.fields} for e in library.entries}
+    assert fields["article-2011"]["journal"] == r"Drug \& Alcohol Review"
+    assert fields["chapter-undated"]["booktitle"] == "Handbook of Alcohol Treatment"
+    assert fields["report-2010"]["series"] == "Home Office Research Study 12"
+    assert fields["page-undated"]["series"] == "Alcohol Change UK"
+    containers = {"journal", "booktitle", "series"}
+    assert [sorted(containers & set(f)) for f in fields.values()] == [
+        ["journal"],
+        ["booktitle"],
+        ["series"],
+        ["series"],
+        [],
+    ]
+    assert {k for k, f in fields.items() if "year" not in f} == {"chapter-undated", "page-undated"}
+    # pybtex, as BibTeX styles read the file, agrees.
+    entries = _pybtex_entries(bibtex(CONTAINED))
+    assert entries["article-2011"].fields["journal"] == r"Drug \& Alcohol Review"
+
+
+def test_ris_names_the_container_jo_for_articles_t2_otherwise() -> None:
+    text = ris(CONTAINED)
+    records = {r["id"]: r for r in rispy.loads(text)}
+    assert records["article-2011"]["journal_name"] == "Drug & Alcohol Review"
+    assert "secondary_title" not in records["article-2011"]
+    assert records["chapter-undated"]["secondary_title"] == "Handbook of Alcohol Treatment"
+    assert records["report-2010"]["secondary_title"] == "Home Office Research Study 12"
+    assert records["page-undated"]["secondary_title"] == "Alcohol Change UK"
+    assert "JO  - Drug & Alcohol Review" in text.splitlines()
+    assert {k for k, r in records.items() if "year" not in r} == {"chapter-undated", "page-undated"}
+    assert "PY  - " not in text.split("ID  - chapter-undated")[1].split("ER  -")[0]
+
+
 def test_downloads_per_study_per_cell_and_whole(bundled: PublicView, tmp_path: Path) -> None:
     written = write_downloads(bundled, tmp_path)
     names = {p.relative_to(tmp_path).as_posix() for p in written}
     expected = set(Urls.collection_downloads().values()) | set(Urls.cell_downloads(E5).values())
+    expected |= {Urls.matrix_gaps("alcohol"), Urls.matrix_gaps("drug")}
     for study in bundled.studies:
         expected |= set(Urls.study_downloads(study.id).values())
     assert names == expected
@@ -565,6 +636,36 @@ def test_citation_functions_escape_html() -> None:
     assert "<i>Drink &amp; &lt;drive&gt;</i>" in html and "A &amp; B." in html
 
 
+def test_citation_shows_the_journal_or_book_in_italics_and_nd_without_a_year() -> None:
+    cited = {s.id: citation_html(csl_item(s)) for s in CONTAINED}
+    assert cited["article-2011"] == (
+        "Adamson, J. (2011). A journal-article titled article-2011. "
+        "<i>Drug &amp; Alcohol Review</i>. Routledge."
+    )
+    assert cited["chapter-undated"] == (
+        "Adamson, J. (n.d.). A chapter titled chapter-undated. "
+        "<i>Handbook of Alcohol Treatment</i>. Routledge."
+    )
+    assert "(n.d.)" in cited["page-undated"]
+    assert "(2004)" in cited["book-2004"]
+
+
+def test_citation_escapes_names() -> None:
+    study = models.Study(
+        id="names-2021",
+        title="Names",
+        status="published",
+        source=models.Source(
+            authors=["<img src=x onerror=alert(1)>, Jane", "Smith & Sons <Ltd>"], year=2021
+        ),
+    )
+    html = citation_html(csl_item(study))
+    assert "<img" not in html and "<Ltd>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;, J." in html
+    assert "Smith &amp; Sons &lt;Ltd&gt;" in html
+    assert citation_text(html).startswith("<img src=x onerror=alert(1)>, J., & Smith & Sons <Ltd>")
+
+
 # --- the command ---------------------------------------------------------------------------
 
 
@@ -635,7 +736,9 @@ def test_export_downloads_folder(run_cli: RunCli, tmp_path: Path) -> None:
     result = run_cli(["export", "--format", "downloads", "--out", out, ROOT])
     assert result.exit_code == 0, result.output
     assert (out / "matrixpipe.bib").is_file() and (out / "cells" / "alcohol" / "E5.csv").is_file()
-    assert result.stdout == f"wrote {3 * 18 + 4 + 4} files to {out}\n"
+    assert (out / "matrices" / "alcohol-gaps.csv").is_file()
+    # three per study, four for E5, four for the collection, a gap map per matrix
+    assert result.stdout == f"wrote {3 * 18 + 4 + 4 + 2} files to {out}\n"
 
 
 def test_export_to_stdout(run_cli: RunCli) -> None:

@@ -22,6 +22,7 @@ from conftest import ENTRIES, ROOT, RunCli
 
 ZOTERO = Path(__file__).resolve().parent / "data" / "zotero"
 FORMATS = {"ris": "ris", "bibtex": "bib", "csl-json": "json"}
+NO_YEAR = 'no year of publication; written without one (readers see "n.d.")'
 
 
 @pytest.fixture
@@ -51,6 +52,7 @@ def _source(study: models.Study, with_jurisdiction: bool = True) -> tuple[object
         tuple(s.authors),
         s.organisation,
         s.year,
+        s.container,
         s.url,
         s.doi,
         s.type,
@@ -94,6 +96,7 @@ source:
   jurisdiction: Österreich
   year: 2020
   url: https://example.org/a_b?x=1&y=50%25#top
+  container: "Drug & Alcohol Review: 100% {peer} reviewed"
   doi: 10.1002/(SICI)1097-4679(199601)52:1<1::AID-JCLP1>3.0.CO;2-V
   type: journal-article
 placements:
@@ -126,11 +129,26 @@ status: published
 source:
   organisation: World Health Organization
   year: 2018
+  container: WHO Europe evidence syntheses
   url: https://www.who.int/review
   type: review
 placements:
   - cell: alcohol/E5
     categories: [review]
+    note: A note.
+""",
+    "undated-chapter": """\
+id: undated-chapter
+title: An undated chapter in a handbook
+status: published
+source:
+  authors: ["Adamson, Jane"]
+  organisation: Routledge
+  container: Handbook of Alcohol Treatment Systems
+  type: chapter
+placements:
+  - cell: alcohol/E5
+    categories: [key]
     note: A note.
 """,
 }
@@ -152,7 +170,9 @@ def test_synthetic_collection_round_trips(
     run_cli: RunCli, synthetic: Path, empty: Path, tmp_path: Path, fmt: str
 ) -> None:
     before = _by_title(_studies(synthetic))
-    assert len(before) == 3
+    assert len(before) == 4
+    assert sum(s.source.container is not None for s in before.values()) == 3
+    assert sum(s.source.year is None for s in before.values()) == 1
     _round_trip(run_cli, synthetic, empty, fmt, tmp_path)
     after = _by_title(_studies(empty))
     for key, study in before.items():
@@ -188,9 +208,11 @@ def test_zotero_export_imports_cleanly(run_cli: RunCli, empty: Path, name: str) 
     assert cafe.source.doi == "10.1111/j.1360-0443.2008.02345.x"
     assert cafe.source.type == "journal-article" and cafe.source.year == 2009
     assert cafe.summary == "A trial in twelve towns.\n"
+    assert cafe.source.container == "Addiction"  # RIS T2, BibLaTeX journaltitle
     who = studies[normalise_title("A model system for responding to problem-drinking prisoners")]
     assert who.source.organisation == "World Health Organization" and who.source.authors == []
     assert who.source.type == "web-page" and who.source.year == 2012
+    assert who.source.container is None and children.source.container is None
     canada = studies[normalise_title("Drink-driver management in Canada")]
     assert canada.source.authors == ["Beirness, Douglas J.", "Simpson, Herb M."]
     assert canada.source.organisation == "Health Canada"
@@ -253,13 +275,14 @@ def test_csl_json_positions_and_malformed_items(
     assert result.exit_code == 1
     assert f"{path}:{starts[1]}: record 2 has no title; skipped" in result.stderr
     assert f"{path}:{starts[2]}: record 3 is not a JSON object; skipped" in result.stderr
-    assert (
-        f"{path}:{starts[3]}: record 4 has no year of publication (1900-2100); skipped"
-        in result.stderr
-    )
-    assert (
-        result.stdout
-        == "wrote entries/studies/first-report-2001.yaml\nwrote entries/studies/last-2005.yaml\n"
+    assert result.stdout.splitlines() == [
+        "wrote entries/studies/first-report-2001.yaml",
+        f"{path}:{starts[3]}: record 4: {NO_YEAR}",
+        "wrote entries/studies/no-date.yaml",
+        "wrote entries/studies/last-2005.yaml",
+    ]
+    assert result.stderr.endswith(
+        "imported 3, skipped 0 already in the collection, 2 could not be read\n"
     )
 
 
@@ -271,6 +294,166 @@ def test_invalid_json_is_reported_with_its_line(
     result = run_cli(["import", path, empty])
     assert result.exit_code == 1
     assert f"{path}:2: not valid JSON" in result.stderr
+
+
+# --- containers (journal, book, series, website) and undated records ----------------------
+
+
+def _import(run_cli: RunCli, repo: Path, path: Path, text: str) -> dict[str, models.Study]:
+    """Import `text` from `path` into `repo`; the studies by title, after a clean check."""
+    path.write_text(text, encoding="utf-8")
+    result = run_cli(["import", path, repo])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.endswith(", 0 could not be read\n"), result.stderr
+    return {s.title: s for s in _studies(repo).values()}
+
+
+def test_bibtex_journal_booktitle_and_series_become_the_container(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    studies = _import(
+        run_cli,
+        empty,
+        tmp_path / "library.bib",
+        """\
+@article{a, title = {An article}, author = {Smith, Jane}, journal = {Drug {\\&} Alcohol Review},
+  year = {2011}}
+@incollection{b, title = {A chapter}, booktitle = {Handbook of {A}lcohol Treatment},
+  series = {Clinical Handbooks}, publisher = {Routledge}, year = {2015}}
+@techreport{c, title = {A report}, series = {Home Office Research Study 12},
+  institution = {Home Office}, year = {2010}}
+@article{d, title = {A BibLaTeX article}, journaltitle = {Addiction}, date = {2009-03}}
+@book{e, title = {An undated book}, publisher = {Routledge}}
+""",
+    )
+    assert studies["An article"].source.container == "Drug & Alcohol Review"
+    assert studies["An article"].source.type == "journal-article"
+    assert studies["A chapter"].source.container == "Handbook of Alcohol Treatment"
+    assert studies["A report"].source.container == "Home Office Research Study 12"
+    assert studies["A BibLaTeX article"].source.container == "Addiction"
+    undated = studies["An undated book"]
+    assert undated.source.container is None and undated.source.year is None
+    assert undated.id == "an-undated-book"
+
+
+def test_csl_container_title_becomes_the_container(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    items = [
+        {
+            "type": "article-journal",
+            "title": "An article",
+            "container-title": "Alcohol and Alcoholism",
+            "collection-title": "Not the container when there is one",
+            "issued": {"date-parts": [[2014, 5]]},
+        },
+        {"type": "chapter", "title": "A chapter", "container-title": "A handbook"},
+        {"type": "report", "title": "A report", "collection-title": "Research Series 7"},
+        {"type": "webpage", "title": "A page", "issued": {"date-parts": [[2020]]}},
+    ]
+    studies = _import(run_cli, empty, tmp_path / "library.json", json.dumps(items))
+    assert studies["An article"].source.container == "Alcohol and Alcoholism"
+    assert studies["An article"].source.year == 2014
+    assert studies["A chapter"].source.container == "A handbook"
+    assert studies["A chapter"].source.year is None
+    assert studies["A report"].source.container == "Research Series 7"
+    assert studies["A page"].source.container is None
+
+
+def test_ris_jo_jf_and_t2_become_the_container(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "library.ris"
+    studies = _import(
+        run_cli,
+        empty,
+        path,
+        """\
+TY  - JOUR
+TI  - JO only
+JO  - Drug and Alcohol Review
+PY  - 2011
+ER  -
+
+TY  - JOUR
+TI  - JF only
+JF  - Journal of Substance Abuse Treatment
+PY  - 2012
+ER  -
+
+TY  - CHAP
+TI  - T2 only
+T2  - Handbook of Alcohol Treatment
+PY  - 2013
+ER  -
+
+TY  - JOUR
+TI  - JO before T2
+T2  - Secondary title
+JO  - Addiction
+PY  - 2014
+ER  -
+
+TY  - RPRT
+TI  - Undated, no container
+PB  - Home Office
+ER  -
+""",
+    )
+    assert studies["JO only"].source.container == "Drug and Alcohol Review"
+    assert studies["JF only"].source.container == "Journal of Substance Abuse Treatment"
+    assert studies["T2 only"].source.container == "Handbook of Alcohol Treatment"
+    assert studies["JO before T2"].source.container == "Addiction"
+    undated = studies["Undated, no container"]
+    assert undated.source.container is None and undated.source.year is None
+
+
+def test_undated_record_is_written_without_a_year(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "undated.ris"
+    path.write_text("TY  - RPRT\nTI  - An undated leaflet\nPB  - Alcohol Change\nER  - \n")
+    result = run_cli(["import", path, empty, "--cell", "alcohol/E5", "--category", "key"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        f"{path}:1: record 1: {NO_YEAR}",
+        "wrote entries/studies/an-undated-leaflet.yaml",
+    ]
+    data = yaml.safe_load((empty / "entries" / "studies" / "an-undated-leaflet.yaml").read_text())
+    assert data["source"] == {"organisation": "Alcohol Change", "type": "report"}
+    codes = [(d.code, d.severity) for d in check(empty).report.diagnostics]
+    assert codes == [("MP210", Severity.WARNING)]
+
+
+def test_hostile_containers_are_one_clean_line_or_left_out(
+    run_cli: RunCli, empty: Path, tmp_path: Path
+) -> None:
+    items = [
+        {
+            "type": "article-journal",
+            "title": "Marked-up journal",
+            "container-title": "<i>Addiction</i>\u200b &amp;\n\tSociety",
+            "issued": 2001,
+        },
+        {
+            "type": "article-journal",
+            "title": "Pasted abstract",
+            "container-title": "word " * 100,
+            "issued": 2002,
+        },
+    ]
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(items), encoding="utf-8")
+    result = run_cli(["import", path, empty, "--cell", "alcohol/E5", "--category", "key"])
+    assert result.exit_code == 0, result.output
+    assert "journal or series 'word word" in result.stdout and "left out" in result.stdout
+    result = check(empty)
+    assert not [d for d in result.report.diagnostics if d.severity >= Severity.WARNING], (
+        result.report.diagnostics
+    )
+    studies = {s.title: s for s in result.collection.studies.values()}
+    assert studies["Marked-up journal"].source.container == "Addiction & Society"
+    assert studies["Pasted abstract"].source.container is None
 
 
 # --- duplicates, ids, placements, dry run --------------------------------------------------
@@ -464,11 +647,11 @@ def test_numbers_past_pythons_digit_limit_are_read_as_text(
     items[1]["number-of-pages"] = "HUGE"
     path.write_text(json.dumps(items, indent=2).replace('"HUGE"', HUGE_NUMBER), encoding="utf-8")
     code, stderr = _run_hostile(run_cli, path, empty)
-    assert code == 1
-    assert stderr[0] == f"{path}:2: record 1 has no year of publication (1900-2100); skipped"
-    studies = _studies(empty)
+    assert code == 0, stderr
+    studies = {s.title: s for s in _studies(empty).values()}
     # A title of 5,000 digits is text like any other: shortened to the headline limit.
-    assert {s.title for s in studies.values()} == {"Huge page count", HUGE_NUMBER[:298] + " …"}
+    assert sorted(studies) == sorted(["Huge year", "Huge page count", HUGE_NUMBER[:298] + " …"])
+    assert studies["Huge year"].source.year is None  # a 5,000-digit year is no year
 
 
 def test_braces_nested_thousands_deep_skip_only_their_record(
@@ -579,10 +762,17 @@ def test_csl_values_of_the_wrong_type_are_records_not_crashes(
     path = tmp_path / "types.json"
     path.write_text(json.dumps(items, indent=2), encoding="utf-8")
     code, stderr = _run_hostile(run_cli, path, empty)
-    assert code == 1
-    assert stderr[-1] == "imported 3, skipped 0 already in the collection, 2 could not be read"
+    assert code == 0
+    assert stderr[-1] == "imported 5, skipped 0 already in the collection, 0 could not be read"
     studies = {s.title: s for s in _studies(empty).values()}
-    assert sorted(studies) == ["Author is a number", "Genre is a list", "One author"]
+    assert sorted(studies) == [
+        "Author is a number",
+        "Bad date",
+        "Bad date part",
+        "Genre is a list",
+        "One author",
+    ]
+    assert studies["Bad date"].source.year is None and studies["Bad date part"].source.year is None
     assert studies["One author"].source.authors == ["Smith, Jane"]
 
 

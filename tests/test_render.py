@@ -15,7 +15,7 @@ from matrixpipe.publish.sanitize import contributor_html
 from matrixpipe.publish.watch import Watcher
 
 from browser import add_site, snapshot
-from conftest import RunCli
+from conftest import ROOT, RunCli
 
 PROBATION = "probation-alcohol-offenders-2009"
 BARRIERS = "barriers-employing-problem-drinkers-2010"
@@ -76,7 +76,7 @@ def test_links_become_relative_links_to_generated_pages(site_repo: Path, run_cli
     assert 'href="../D5/" title="' in cell  # cell:alcohol/D5
     assert 'href="#issues"' in cell
     assert "study:" not in cell and "cell:" not in cell
-    assert (docs / "about.md").is_file() and (docs / "contributing.md").is_file()
+    assert (docs / "about.md").is_file() and (docs / "contributors" / "contributing.md").is_file()
 
 
 def test_render_removes_pages_that_are_no_longer_generated(
@@ -316,3 +316,10 @@ def test_escape_keeps_plain_text_plain() -> None:
         r"\[UK\] &lt;b&gt;Min\*istry\* &amp; co \| x\_y"
     )
     assert re.fullmatch(r"[^\n]*", escape("two\nlines"))
+
+
+def test_the_rules_page_is_the_registry_as_generated() -> None:
+    """The rules page is generated (`matrixpipe rules --docs …`); it must not drift."""
+    from matrixpipe.commands.rules import RULES_PAGE, rules_markdown
+
+    assert (ROOT / RULES_PAGE).read_text(encoding="utf-8") == rules_markdown()

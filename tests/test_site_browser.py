@@ -187,7 +187,7 @@ def test_an_empty_cell_speaks_to_readers(page: Page, base_url: str) -> None:
 
     expect(page.locator(".mp-empty")).to_contain_text("Nothing has been published in this cell yet")
     assert "matrixpipe" not in page.locator("article").inner_text().lower()
-    links = page.locator('article a[href="../../contributing/"]')
+    links = page.locator('article a[href="../../contributors/contributing/"]')
     expect(links).to_have_count(1)
     expect(links).to_be_visible()
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from matrixpipe.check.resolve import Collection
 
 NOTE_LIMIT = 400
+CONTAINER_LIMIT = 300
+"""The longest `source.container` the content model takes."""
 MAX_ID = 80
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
@@ -168,8 +170,6 @@ class _Importer:
         where = f"{self.file}:{record.line}"
         if not record.title:
             return self._bad(record, "has no title")
-        if record.year is None:
-            return self._bad(record, "has no year of publication (1900-2100)")
         notes: list[str] = []
         study = study_data(record, self.target, self.file.name, notes)
         out = [(record.line, f"{where}: record {record.number}: {n}", False) for n in notes]
@@ -279,8 +279,21 @@ def _doi(value: str | None, notes: list[str]) -> str | None:
     return doi or None
 
 
+def _container(value: str | None, notes: list[str]) -> str | None:
+    """The journal, series or website as one line; one longer than the model takes is no real
+    name (a pasted abstract, say), so it is left out rather than cut."""
+    container = " ".join(clean(value).split())
+    if len(container) > CONTAINER_LIMIT:
+        notes.append(f"journal or series '{container[:60]} …' is too long to be one; left out")
+        return None
+    return container or None
+
+
 def study_data(record: Record, target: Target, file_name: str, notes: list[str]) -> dict[str, Any]:
-    """The draft study of a record as plain data in the content model's key order."""
+    """The draft study of a record as plain data in the content model's key order.
+
+    A record with no year becomes a study with no `year:` (documents are sometimes undated;
+    `check` warns with MP210 and readers see "n.d."), with a note so the editor can add one."""
     from matrixpipe.edit.new import propose_id, slugify
 
     title = clean(record.title)
@@ -299,13 +312,16 @@ def study_data(record: Record, target: Target, file_name: str, notes: list[str])
         "organisation": organisation,
         "jurisdiction": clean(record.jurisdiction) or None,
         "year": record.year,
+        "container": _container(record.container, notes),
         "url": _url(record.url, notes),
         "doi": _doi(record.doi, notes),
         "type": record.type,
     }
     source.update({k: v for k, v in values.items() if v})
+    if record.year is None:
+        notes.append('no year of publication; written without one (readers see "n.d.")')
     study: dict[str, Any] = {
-        "id": propose_id(title, record.year) or f"study-{record.year}",
+        "id": propose_id(title, record.year) or "study",
         "title": title,
         "status": "draft",
         "source": source,

@@ -297,6 +297,7 @@ def _bibtex_record(entry: Any, line: int, number: int, result: ReadResult) -> No
         ),
         None,
     )
+    container = next((fields[k] for k in _BIBTEX_CONTAINERS if fields.get(k)), None)
     doi = _verbatim(fields.get("doi"))
     result.records.append(
         Record(
@@ -307,7 +308,7 @@ def _bibtex_record(entry: Any, line: int, number: int, result: ReadResult) -> No
             organisation=_text(_latex(organisation)),
             jurisdiction=_text(_latex(fields.get("jurisdiction"))),
             year=_year(fields.get("year"), fields.get("date")),
-            container=_text(_latex(next((fields[k] for k in _BIBTEX_CONTAINERS if fields.get(k)), None))),
+            container=_text(_latex(container)),
             url=_verbatim(fields.get("url")),
             doi=doi,
             type=_kind(_BIBTEX_TYPES.get(entry.entry_type.lower()), _latex(fields.get("type"))),

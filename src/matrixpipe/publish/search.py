@@ -3,7 +3,7 @@
 Material's search ships one index of the whole site (`search/search_index.json`), which every
 reader downloads before the first result: 9.1 MB at 2,000 studies, 44.8 MB at 10,000. Pagefind
 splits its index into fragments and the browser fetches only those a query needs, so a first
-result costs under 1 MB in all at either size (site/pages/search.md). `matrixpipe.yml` chooses:
+result costs under 1 MB in all at either size (site/pages/contributors/search.md). `matrixpipe.yml` chooses:
 
     site:
       search: pagefind   # default: material

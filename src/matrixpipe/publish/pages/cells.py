@@ -32,7 +32,7 @@ from matrixpipe.publish.pages.parts import (
 from matrixpipe.publish.sanitize import EXTERNAL_REL, contributor_html
 from matrixpipe.publish.view import Cell, Urls
 
-CONTRIBUTING = "contributing.md"
+CONTRIBUTING = "contributors/contributing.md"
 
 
 def listing_anchor(study_id: str) -> str:
@@ -64,11 +64,12 @@ def render_cell(ctx: RenderContext, cell: Cell) -> str:
     if cell.listings:
         parts.append(legend() + "\n")
         parts.append(
-            "Headlines link to each study's page. Hover over a link for its note; "
-            "click *Unfold extra text* to read more.\n{: .mp-hint }\n\n"
+            "Each headline opens the study's page; *Unfold extra text* opens the rest of a "
+            "note.\n{: .mp-hint }\n\n"
         )
         items = (_listing(ctx, item, cell.headings, resolve, path) for item in cell.listings)
         parts.append('<ul class="mp-listing">\n' + "\n".join(items) + "\n</ul>\n\n")
+        parts.append(_downloads(ctx, cell))
     else:
         parts.append(_not_yet(ctx, path, "No studies are listed in this cell yet."))
     parts.append(_see_also(ctx, cell, path))
@@ -132,7 +133,7 @@ def _actions(ctx: RenderContext, page: Cell) -> str:
         '<button type="button" class="md-button mp-action" data-mp-print>'
         "Print or save as PDF</button>\n"
         f'[Follow updates (Atom feed)]({feed}){{ .md-button .mp-action type="application/atom+xml" }}\n'
-        "{: .mp-actions data-search-exclude }\n\n" + _downloads(ctx, page)
+        "{: .mp-actions data-search-exclude }\n\n"
     )
 
 

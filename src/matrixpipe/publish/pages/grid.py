@@ -36,6 +36,11 @@ def render_matrix(ctx: RenderContext, matrix: models.Matrix) -> str:
     )
 
 
+def _label(name: str) -> str:
+    """A row or column name for the grid: it may break after a slash, never mid-word."""
+    return escape(name).replace("/", "/<wbr>")
+
+
 def _indent(markdown: str) -> str:
     """Markdown as the content of a tab (four spaces in)."""
     return "".join(f"    {line}" if line.strip() else line for line in markdown.splitlines(True))
@@ -54,7 +59,7 @@ def gap_view(ctx: RenderContext, matrix: models.Matrix, path: str) -> str:
     )
     csv_href = ctx.href(path, f"{DOWNLOADS_ROOT}/{Urls.matrix_gaps(matrix.id)}")
     header = "| Kind of care \\ Level | " + " | ".join(
-        f"**{c.code}**<br>{escape(c.name)}" for c in matrix.columns
+        f"**{c.code}**<br>{_label(c.name)}" for c in matrix.columns
     )
     lines = [header + " |", "|" + " --- |" * (len(matrix.columns) + 1)]
     for row in matrix.rows:
@@ -62,7 +67,7 @@ def gap_view(ctx: RenderContext, matrix: models.Matrix, path: str) -> str:
             _gap_cell(ctx, ctx.view.cells[f"{matrix.id}/{column.code}{row.code}"], path)
             for column in matrix.columns
         ]
-        lines.append(f"| **{row.code}**<br>{escape(row.name)} | " + " | ".join(cells) + " |")
+        lines.append(f"| **{row.code}**<br>{_label(row.name)} | " + " | ".join(cells) + " |")
     return (
         f'<p class="mp-gap-legend">{legend_items}</p>\n\n'
         + "\n".join(lines)
@@ -102,11 +107,11 @@ def audiences(ctx: RenderContext, matrix: models.Matrix, path: str, level: int) 
     return "".join(lines) + "{: .mp-audiences }\n\n"
 
 
-def render_home(ctx: RenderContext, latest: list[tuple[str, str, str]]) -> str:
+def render_home(ctx: RenderContext, latest: list[tuple[str, list[tuple[str, str]]]]) -> str:
     """The home page: every matrix's grid, the indexes, the latest changes and the feeds.
 
     Args:
-        latest: (date, title, docs path) of the newest additions and changes, newest first.
+        latest: the newest additions and changes by day (`latest_changes`), newest first.
     """
     path = "index.md"
     parts = [
@@ -132,10 +137,9 @@ def render_home(ctx: RenderContext, latest: list[tuple[str, str, str]]) -> str:
     )
     if latest:
         parts.append("## Latest additions and changes {#mp-latest}\n\n")
-        parts.extend(
-            f"- {when}: [{escape(title)}]({ctx.link(path, target)})\n"
-            for when, title, target in latest
-        )
+        for when, items in latest:
+            links = "; ".join(f"[{escape(t)}]({ctx.link(path, target)})" for t, target in items)
+            parts.append(f"- **{when}**: {links}\n")
         parts.append("\n")
     return "".join(parts)
 
@@ -143,7 +147,7 @@ def render_home(ctx: RenderContext, latest: list[tuple[str, str, str]]) -> str:
 def grid(ctx: RenderContext, matrix: models.Matrix, path: str) -> str:
     """The 5×5 grid as a Markdown table: columns A–E across, rows 1–5 down."""
     header = "| Kind of care \\ Level | " + " | ".join(
-        f"**{c.code}**<br>{escape(c.name)}" for c in matrix.columns
+        f"**{c.code}**<br>{_label(c.name)}" for c in matrix.columns
     )
     lines = [header + " |", "|" + " --- |" * (len(matrix.columns) + 1)]
     for row in matrix.rows:
@@ -151,7 +155,7 @@ def grid(ctx: RenderContext, matrix: models.Matrix, path: str) -> str:
             _cell(ctx, ctx.view.cells[f"{matrix.id}/{column.code}{row.code}"], path)
             for column in matrix.columns
         ]
-        lines.append(f"| **{row.code}**<br>{escape(row.name)} | " + " | ".join(cells) + " |")
+        lines.append(f"| **{row.code}**<br>{_label(row.name)} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n\n"
 
 
@@ -168,12 +172,17 @@ def _cell(ctx: RenderContext, page: Cell, path: str) -> str:
     return f'{label}<span class="mp-cell__counts">{tally}</span>'
 
 
-def latest_changes(ctx: RenderContext, limit: int = 8) -> list[tuple[str, str, str]]:
-    """The newest additions and changes among visible studies, from Git dates."""
+def latest_changes(ctx: RenderContext, limit: int = 8) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The newest additions and changes among public studies, from Git dates, grouped by day
+    (one line per date, so a day's batch of studies is one line, not eight of the same date):
+    (date, [(title, docs path)]), newest first."""
     dated = []
     for study in ctx.view.studies:
         dates = ctx.dates(ctx.study_file(study.id))
         if dates is not None:
             dated.append((dates.updated, study.title, ctx.study_path(study.id)))
-    dated.sort(key=lambda item: item[0], reverse=True)
-    return [(long_date(when), title, target) for when, title, target in dated[:limit]]
+    dated.sort(key=lambda item: (item[0], item[2]), reverse=True)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for when, title, target in dated[:limit]:
+        groups.setdefault(long_date(when), []).append((title, target))
+    return list(groups.items())

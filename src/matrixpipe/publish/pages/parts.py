@@ -63,10 +63,13 @@ def banner(status: str, what: str) -> str:
     if status == "published":
         return ""
     label = "Draft" if status == "draft" else "In review"
+    # Out of the search index (Material's and Pagefind's): a reader searching finds content.
     return (
-        f'!!! warning "{label}: not on the public site"\n'
-        f"    This {what} is marked `{status}`. Only preview builds (`--drafts`) show it;\n"
-        "    set `status: published` to publish it.\n\n"
+        '<div class="admonition warning" data-search-exclude data-pagefind-ignore>'
+        f'<p class="admonition-title">{label}: not on the public site</p>'
+        f"<p>This {what} is marked <code>{status}</code>. Only preview builds "
+        "(<code>--drafts</code>) show it; set <code>status: published</code> to publish it."
+        "</p></div>\n\n"
     )
 
 
