@@ -6,6 +6,8 @@ its name and how many studies of each category it lists, and an empty cell says 
 
 from __future__ import annotations
 
+import html
+
 from matrixpipe import models
 from matrixpipe.publish.context import DOWNLOADS_ROOT, RenderContext
 from matrixpipe.publish.markdown import attr, escape, fragment, plain_text
@@ -95,16 +97,17 @@ def audiences(ctx: RenderContext, matrix: models.Matrix, path: str, level: int) 
     if not matrix.audiences:
         return ""
     anchor = "mp-start" if level == 2 else f"mp-start-{matrix.id}"
-    lines = [f"{'#' * level} Start here if you are … {{#{anchor}}}\n\n"]
+    items = []
     for audience in matrix.audiences:
         cells = " · ".join(
-            f"[{code}]({ctx.link(path, ctx.cell_path(f'{matrix.id}/{code}'))} "
-            f'"{attr(ctx.view.cells[f"{matrix.id}/{code}"].name)}")'
+            f'<a href="{attr(ctx.href(path, ctx.cell_path(f"{matrix.id}/{code}")))}" '
+            f'title="{attr(ctx.view.cells[f"{matrix.id}/{code}"].name)}">{code}</a>'
             for code in audience.cells()
         )
-        note = f" {escape(audience.note)}" if audience.note else ""
-        lines.append(f"- **{escape(audience.role)}**:{note} Cells {cells}\n")
-    return "".join(lines) + "{: .mp-audiences }\n\n"
+        note = f" {html.escape(audience.note)}" if audience.note else ""
+        items.append(f"<li><strong>{html.escape(audience.role)}</strong>:{note} Cells {cells}</li>")
+    heading = f"{'#' * level} Start here if you are … {{#{anchor}}}\n\n"
+    return heading + f'<ul class="mp-audiences">{"".join(items)}</ul>\n\n'
 
 
 def render_home(ctx: RenderContext, latest: list[tuple[str, list[tuple[str, str]]]]) -> str:
