@@ -226,6 +226,13 @@ class CellFrontMatter(_Strict):
             "Alcohol Treatment Matrix cell E5: Treatment systems; Safeguarding the community"
         ],
     )
+    reviewed: str | None = Field(
+        default=None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        description="When an editor last reviewed the cell as a whole (YYYY-MM-DD); without it, "
+        "the cell's last change counts.",
+        examples=["2024-05-01"],
+    )
     see_also: list[Annotated[str, Field(pattern=SEE_ALSO, max_length=100)]] = Field(
         default_factory=list,
         max_length=25,
