@@ -18,6 +18,7 @@ from matrixpipe import models
 from matrixpipe.check import safety
 from matrixpipe.check.links import Link, find_headings, find_links, without_code
 from matrixpipe.check.load import Document
+from matrixpipe.check.similar import similarity_key
 from matrixpipe.check.validate import Entry
 from matrixpipe.diagnostics import Diagnostic, Severity
 from matrixpipe.rules import finding
@@ -65,7 +66,9 @@ class Facts(NamedTuple):
     """The file name agrees with the id (that entry keeps the id if two clash)."""
     status: str
     keys: tuple[str, ...]
-    """A study: (normalised title, DOI, URL). A cell: its anchors. A matrix: ()."""
+    """A study: (title's stems, DOI, URL, year, then "i:stems" for the headline of placement i),
+    stems as `similar.similarity_key` gives them and "" for none. A cell: its anchors. A
+    matrix: ()."""
     placements: tuple[str, ...]
     """A study's cells, as `matrix/CODE`."""
     refs: tuple[Ref, ...]
@@ -138,8 +141,7 @@ def _study(out: _Extractor, study: models.Study, named: bool) -> Facts:
             place = ("loc", ("placements", i, "discussed_in", j))
             out.refs.append(("anchor", f"{placement.cell}#{anchor}", place))
         out.markdown(placement.note, ("placements", i, "note"))
-    source = study.source
-    keys = (normalise_title(study.title), (source.doi or "").lower(), _url_key(source.url or ""))
+    keys = _study_keys(study)
     cells = tuple(p.cell for p in study.placements)
     return Facts(out.doc.path, "study", study.id, named, study.status, keys, cells, *out.result())
 
@@ -398,6 +400,24 @@ def normalise_title(title: str) -> str:
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
     words = [w for w in re.findall(r"[a-z0-9]+", text) if w not in _STOPWORDS]
     return " ".join(words)
+
+
+def _study_keys(study: models.Study) -> tuple[str, ...]:
+    """What resolve needs to spot the same document twice (MP307, MP308), as plain strings for
+    the cache: near-duplicates are judged on titles and on the headlines cells show instead."""
+    source = study.source
+    headlines = tuple(
+        f"{i}:{key}"
+        for i, placement in enumerate(study.placements)
+        if placement.headline and (key := similarity_key(placement.headline))
+    )
+    return (
+        similarity_key(study.title),
+        (source.doi or "").lower(),
+        _url_key(source.url or ""),
+        "" if source.year is None else str(source.year),
+        *headlines,
+    )
 
 
 def _url_key(url: str) -> str:

@@ -19,6 +19,7 @@ from matrixpipe import models
 from matrixpipe.check.facts import Facts, Place, anchor_hint, normalise_title, position, short
 from matrixpipe.check.links import Heading, find_headings
 from matrixpipe.check.load import Document
+from matrixpipe.check.similar import Text, near_duplicates
 from matrixpipe.check.validate import VALID_CELLS, Entry
 from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.rules import finding
@@ -291,25 +292,18 @@ class _Judge:
         )
 
     def _duplicates(self) -> None:
-        """Same title, DOI or URL: one index each, never all pairs."""
+        """Same DOI or URL (MP307): one index each. Nearly the same title or headline (MP308):
+        an index of word stems (similar.py). Never all pairs; studies in path order, so the
+        later file gets the finding however the entries came from the cache."""
+        studies = sorted(self.studies.values(), key=lambda f: f.path)
         seen: dict[tuple[int, str], Facts] = {}
-        for facts in self.studies.values():
-            for i, value in enumerate(facts.keys):
+        for facts in studies:
+            for i, kind in ((1, "doi"), (2, "url")):
+                value = facts.keys[i]
                 if not value:
                     continue
                 first = seen.setdefault((i, value), facts)
-                if first is facts:
-                    continue
-                if i == 0:
-                    self._add(
-                        "MP308",
-                        facts,
-                        ("loc", ("title",)),
-                        f"title is nearly the same as {first.path}'s",
-                        "if it is the same document, keep one study and add a placement to it",
-                    )
-                else:
-                    kind = ("doi", "url")[i - 1]
+                if first is not facts:
                     written = _value_of(self.documents[facts.path], ("source", kind))
                     self._add(
                         "MP307",
@@ -318,6 +312,54 @@ class _Judge:
                         f"{kind.upper()} {written} is also given by {first.path}",
                         "keep one study and add a placement to it",
                     )
+        self._similar(studies)
+
+    def _similar(self, studies: list[Facts]) -> None:
+        """One finding per title or headline that nearly repeats an earlier study's (the first
+        one, in path order), at the later study's text."""
+        texts, places = _similar_texts(studies)
+        reported: set[int] = set()
+        for i, j in near_duplicates(texts).pairs:  # i < j: texts[i]'s study comes first
+            if j in reported:
+                continue
+            reported.add(j)
+            facts, slot = places[j]
+            other, other_slot = places[i]
+            if other_slot is not None:
+                theirs = f"the headline {other.path} gives in {other.placements[other_slot]}"
+            else:
+                theirs = f"{other.path}'s" if slot is None else f"{other.path}'s title"
+            place: tuple[str | int, ...] = (
+                ("title",) if slot is None else ("placements", slot, "headline")
+            )
+            self._add(
+                "MP308",
+                facts,
+                ("loc", place),
+                f"{place[-1]} is nearly the same as {theirs}",
+                "if it is the same document, keep one study and add a placement to it",
+            )
+
+
+def _similar_texts(
+    studies: list[Facts],
+) -> tuple[list[Text], list[tuple[Facts, int | None]]]:
+    """Each study's title and placement headlines as texts to compare, owned by the study, with
+    where each is written (None: the title, else the placement's index). A headline with the
+    same stems as a text before it in its study adds nothing and is left out."""
+    texts: list[Text] = []
+    places: list[tuple[Facts, int | None]] = []
+    for owner, facts in enumerate(studies):
+        title, _, _, year, *headlines = facts.keys
+        mine: set[str] = set()
+        for slot, key in [(None, title)] + [
+            (int(i), key) for i, _, key in (h.partition(":") for h in headlines)
+        ]:
+            if key and key not in mine:
+                mine.add(key)
+                texts.append(Text(owner, year, tuple(key.split())))
+                places.append((facts, slot))
+    return texts, places
 
 
 def _value_of(doc: Document, loc: tuple[str, ...]) -> object:
