@@ -320,6 +320,16 @@ _RULES = [
         "## Where should I start? {#start}\n\n_To write: the studies to read first._",
         "## Where should I start? {#start}\n\nStart with the national survey of 2009.",
     ),
+    Rule(
+        "MP316",
+        "unknown-jurisdiction",
+        _W,
+        "A study's jurisdiction is not in the collection's table of jurisdictions.",
+        "Search filters jurisdictions by group (`jurisdictions:` in matrixpipe.yml): a name the "
+        "table does not know is filed on its own.",
+        "jurisdiction: Englnd",
+        "jurisdiction: England   # listed under United Kingdom in matrixpipe.yml",
+    ),
     # --- MP4xx: content safety --------------------------------------------------------------
     Rule(
         "MP401",

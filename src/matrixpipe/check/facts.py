@@ -71,6 +71,8 @@ class Facts(NamedTuple):
     matrix: ()."""
     placements: tuple[str, ...]
     """A study's cells, as `matrix/CODE`."""
+    jurisdiction: str
+    """A study's jurisdiction as written ("" for none), judged against the collection's table."""
     refs: tuple[Ref, ...]
     local: tuple[Diagnostic, ...]
 
@@ -86,14 +88,16 @@ def extract(entry: Entry) -> Facts:
         out.plain(model.title, ("title",))
     if isinstance(model, models.Matrix):
         out.markdown(model.description, ("description",))
-        return Facts(doc.path, "matrix", entry.id, named, "published", (), (), *out.result())
+        return Facts(doc.path, "matrix", entry.id, named, "published", (), (), "", *out.result())
     if isinstance(model, models.Cell):
         anchors = out.headings(model.bite)
         out.markdown(model.bite, None, anchors, entry.id)
         out.placeholders(model.bite, model.status)
         for i, link in enumerate(model.see_also):
             out.refs.append(("cell-link", link.removeprefix("cell:"), ("loc", ("see_also", i))))
-        return Facts(doc.path, "cell", entry.id, named, model.status, anchors, (), *out.result())
+        return Facts(
+            doc.path, "cell", entry.id, named, model.status, anchors, (), "", *out.result()
+        )
     return _study(out, model, named)
 
 
@@ -143,7 +147,10 @@ def _study(out: _Extractor, study: models.Study, named: bool) -> Facts:
         out.markdown(placement.note, ("placements", i, "note"))
     keys = _study_keys(study)
     cells = tuple(p.cell for p in study.placements)
-    return Facts(out.doc.path, "study", study.id, named, study.status, keys, cells, *out.result())
+    where = study.source.jurisdiction or ""
+    return Facts(
+        out.doc.path, "study", study.id, named, study.status, keys, cells, where, *out.result()
+    )
 
 
 class _Extractor:

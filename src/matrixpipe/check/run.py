@@ -6,9 +6,10 @@ validation. Large cold runs parse in a pool of processes, one per core.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -126,6 +127,7 @@ def check(
     broken = frozenset(f"{r[0]}:{r[1]}" for p in paths if p not in good and (r := entry_ref(p)))
     judged = judge(all_facts, documents, broken)
     report.extend(judged.diagnostics)
+    report.extend(_jurisdictions(all_facts, documents, config))
     if online:
         from matrixpipe.check.online import check_links_online
 
@@ -141,6 +143,38 @@ def check(
     kinds = Counter(kind for p in paths if (kind := classify(p)))
     report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
     return Result(repo, report, config, entries, pending, judged.owners)
+
+
+def _jurisdictions(
+    all_facts: list[Facts], documents: Mapping[str, Document], config: Config
+) -> list[Diagnostic]:
+    """Studies whose jurisdiction the collection's table (`jurisdictions:`) does not list."""
+    known = {name for names in config.jurisdictions.values() for name in names}
+    known |= set(config.jurisdictions)
+    if not known:
+        return []
+    found = []
+    for facts in all_facts:
+        if facts.kind != "study" or not facts.jurisdiction or facts.jurisdiction in known:
+            continue
+        close = difflib.get_close_matches(facts.jurisdiction, sorted(known), n=1, cutoff=0.6)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else "add it to `jurisdictions:` in matrixpipe.yml, under its group"
+        )
+        line, column = documents[facts.path].locate(("source", "jurisdiction"))
+        found.append(
+            finding(
+                "MP316",
+                facts.path,
+                line,
+                column,
+                f"jurisdiction '{facts.jurisdiction}' is not in the table of jurisdictions",
+                hint,
+            )
+        )
+    return found
 
 
 def tracked_caches(repo: Path) -> list[Diagnostic]:
