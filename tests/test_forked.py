@@ -63,7 +63,7 @@ def test_a_shared_render_writes_the_same_docs_as_one_process(
 ) -> None:
     repo = add_site(generate(40, tmp_path / "collection"))
     result = check(repo)
-    ctx = render_context(result.collection, result.config.site, history=read_history(repo))
+    ctx = render_context(result.collection, result.config, history=read_history(repo))
     docs = repo / "site" / "docs"
     alone = render(repo, ctx)
     expected = snapshot(docs)

@@ -10,7 +10,7 @@ import json
 
 from matrixpipe.check.resolve import Collection, assemble, judge
 from matrixpipe.check.run import process
-from matrixpipe.config import SiteConfig
+from matrixpipe.config import Config, SiteConfig
 from matrixpipe.git.history import History
 from matrixpipe.publish.api import api_files
 from matrixpipe.publish.pages.cells import render_cell
@@ -93,8 +93,8 @@ def small_collection() -> Collection:
 
 
 def _ctx(drafts: bool = False):  # type: ignore[no-untyped-def]
-    site = SiteConfig(title="Test", url="https://example.org/m/")
-    return render_context(small_collection(), site, drafts, History())
+    config = Config(site=SiteConfig(title="Test", url="https://example.org/m/"))
+    return render_context(small_collection(), config, drafts, History())
 
 
 def test_a_study_page() -> None:

@@ -47,15 +47,8 @@ class Config(BaseModel):
     site: SiteConfig = Field(default_factory=SiteConfig)
     jurisdictions: dict[str, list[str]] = Field(default_factory=dict)
     """Group → the jurisdiction names it holds (`United Kingdom: [UK, England, Wales]`): search
-    filters by group, and with a table, a study's jurisdiction must be one of its names
-    (MP316 `unknown-jurisdiction`)."""
-
-    def jurisdiction_group(self, name: str) -> str:
-        """The group a jurisdiction belongs to; itself when the table does not name it."""
-        for group, names in self.jurisdictions.items():
-            if name == group or name in names:
-                return group
-        return name
+    filters by group (`PublicView.jurisdiction_group`), and with a table, a study's
+    jurisdiction must be one of its names (MP316 `unknown-jurisdiction`)."""
 
     def level_of(self, code: str) -> Severity | None:
         """The configured level of a rule; None means the rule is switched off."""

@@ -43,7 +43,7 @@ def run_render(repo: Path, drafts: bool, color: str = "auto") -> int:
     result = checked(repo, color)
     if result is None:
         return _refuse("not rendered")
-    ctx = render_context(result.collection, result.config.site, drafts, read_history(repo))
+    ctx = render_context(result.collection, result.config, drafts, read_history(repo))
     say_rendered(repo, render(repo, ctx))
     return int(ExitCode.OK)
 
@@ -61,7 +61,7 @@ def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -
     if result is None:
         return _refuse("site not built")
     target = (out if out is not None else repo / "public").resolve()
-    warnings = build_site(repo, result, result.config.site, target, drafts, history.result())
+    warnings = build_site(repo, result, result.config, target, drafts, history.result())
     if warnings:
         for line in warnings:
             print(f"mkdocs: {line}")
@@ -83,7 +83,7 @@ def run_serve(repo: Path, drafts: bool, dev_addr: str | None, color: str = "auto
     def rerender() -> Result:
         # A preview renders even with errors, so the author sees the page they are fixing.
         result = _check_and_report(repo, color)
-        ctx = render_context(result.collection, result.config.site, drafts, read_history(repo))
+        ctx = render_context(result.collection, result.config, drafts, read_history(repo))
         say_rendered(repo, render(repo, ctx))
         return result
 

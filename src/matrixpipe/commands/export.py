@@ -46,7 +46,7 @@ def run_export(
             err=True,
         )
         return int(ExitCode.FINDINGS)
-    view = PublicView(result.collection, drafts, Urls(base_url))
+    view = PublicView(result.collection, drafts, Urls(base_url), result.config.jurisdictions)
     if fmt in FOLDER_FORMATS:
         return _export_folder(view, result.config.site, fmt, out)
     studies, listings = _selection(view, study, cell)

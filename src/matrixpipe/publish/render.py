@@ -16,7 +16,7 @@ from itertools import chain
 from pathlib import Path
 
 from matrixpipe.check.resolve import Collection
-from matrixpipe.config import SiteConfig
+from matrixpipe.config import Config
 from matrixpipe.git.history import History
 from matrixpipe.publish import memo
 from matrixpipe.publish.context import API_ROOT, DOWNLOADS_ROOT, RenderContext
@@ -121,12 +121,12 @@ def headless_files(ctx: RenderContext) -> Iterator[tuple[str, str]]:
 
 
 def render_context(
-    collection: Collection, site: SiteConfig, drafts: bool = False, history: History | None = None
+    collection: Collection, config: Config, drafts: bool = False, history: History | None = None
 ) -> RenderContext:
     """What every page renderer needs, built once: the public view (a preview's with `drafts`)
     under the site's address, the site settings, and the Git dates."""
-    view = PublicView(collection, drafts, Urls(site.url))
-    return RenderContext(view, site, history if history is not None else History())
+    view = PublicView(collection, drafts, Urls(config.site.url), config.jurisdictions)
+    return RenderContext(view, config.site, history if history is not None else History())
 
 
 def render(repo: Path, ctx: RenderContext) -> Rendered:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from matrixpipe.check.resolve import Collection
-from matrixpipe.config import SiteConfig
+from matrixpipe.config import Config, SiteConfig
 from matrixpipe.fsutil import leftover, temporary_prefix
 from matrixpipe.git.history import History
 from matrixpipe.interrupt import signals_held, terminate_as_exit
@@ -51,7 +51,7 @@ class Checked(Protocol):
 def build_site(
     repo: Path,
     checked: Checked,
-    site: SiteConfig,
+    config: Config,
     target: Path,
     drafts: bool = False,
     history: History | None = None,
@@ -80,9 +80,9 @@ def build_site(
                         prefix=temporary_prefix(target.name + ".api"), dir=target.parent
                     )
                 )
-            problems = _render_and_build(repo, checked, site, drafts, history, fresh, staging)
+            problems = _render_and_build(repo, checked, config, drafts, history, fresh, staging)
             if not problems:  # search: Pagefind indexes the built folder, before the swap
-                problems = search.index(site.search, fresh)
+                problems = search.index(config.site.search, fresh)
             if problems:
                 return problems
             fresh.chmod(0o755)
@@ -99,7 +99,7 @@ def build_site(
 def _render_and_build(
     repo: Path,
     checked: Checked,
-    site: SiteConfig,
+    config: Config,
     drafts: bool,
     history: History | None,
     fresh: Path,
@@ -112,7 +112,7 @@ def _render_and_build(
     needs the memory."""
     from matrixpipe.publish.pagegate import PageGate
 
-    ctx = render_context(checked.collection, site, drafts, history)
+    ctx = render_context(checked.collection, config, drafts, history)
     first, later = render_first(repo, ctx)
     job = partial(_later_then_headless, repo, ctx, first.docs, staging)
     with Forked(job, reports=True) as child:
@@ -120,7 +120,7 @@ def _render_and_build(
         checked.release()
         memo.clear()
         gate = PageGate(later, child.reports())
-        problems = mkdocs_build(repo, site, fresh, plugins={"matrixpipe-page-gate": gate})
+        problems = mkdocs_build(repo, config.site, fresh, plugins={"matrixpipe-page-gate": gate})
         try:
             written = child.result()
         except ForkedError as exc:

@@ -27,6 +27,7 @@ serves it (`studies/<id>/`), its absolute URL, its API document, its feeds and i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -239,6 +240,15 @@ class PublicView:
     collection: Collection
     drafts: bool = False
     urls: Urls = field(default_factory=Urls)
+    jurisdictions: Mapping[str, list[str]] = field(default_factory=dict)
+    """The collection's table of jurisdictions: group → names (`matrixpipe.yml`)."""
+
+    def jurisdiction_group(self, name: str) -> str:
+        """The group a jurisdiction is filed under (search filters); itself if unlisted."""
+        for group, names in self.jurisdictions.items():
+            if name == group or name in names:
+                return group
+        return name
 
     def shows(self, status: str) -> bool:
         """Only published entries are listed; a preview (`drafts`) lists every entry but the
