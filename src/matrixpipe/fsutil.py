@@ -65,9 +65,8 @@ def remove_leftovers(folder: Path, names: list[str]) -> list[str]:
     """Remove the leftover temporary files among `names` in `folder`; the names that remain."""
     kept = []
     for name in names:
-        path = folder / name
-        if name.endswith(".tmp") and leftover(path):
-            path.unlink(missing_ok=True)
+        if name.endswith(".tmp") and leftover(folder / name):
+            (folder / name).unlink(missing_ok=True)
         else:
             kept.append(name)
     return kept

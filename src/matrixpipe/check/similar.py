@@ -19,7 +19,6 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from fractions import Fraction
-from math import ceil
 from typing import NamedTuple
 
 THRESHOLD = Fraction(4, 5)
@@ -148,13 +147,12 @@ def near_duplicates(texts: Sequence[Text], threshold: Fraction = THRESHOLD) -> M
     # for the probes to come, which are never smaller than the ones before.
     postings: dict[tuple[str | None, int], list[int]] = {}
     starts: dict[tuple[str | None, int], int] = {}
-    index_share = 2 * threshold / (1 + threshold)
-    num, den = threshold.numerator, threshold.denominator
+    num, den = threshold.numerator, threshold.denominator  # integers: Fractions are slow
     pairs: list[tuple[int, int]] = []
     comparisons = 0
     for x in order:
         size, year, owner = len(tokens[x]), texts[x].year, texts[x].owner
-        least = ceil(threshold * size)  # the smallest set that can reach the threshold with x
+        least = -(-num * size // den)  # ceil(t·size): the smallest set that can reach t with x
         years: tuple[str | None, ...] = (year, "") if year else (None,)
         seen: set[int] = set()
         for r in tokens[x][: size - least + 1]:
@@ -178,7 +176,8 @@ def near_duplicates(texts: Sequence[Text], threshold: Fraction = THRESHOLD) -> M
                         pairs.append((min(x, y), max(x, y)))
         # A set is indexed by fewer stems than it probes with: a match found later is at least
         # as large as it, which needs a larger overlap (PPJoin's mid-prefix).
-        for r in tokens[x][: size - ceil(index_share * size) + 1]:
+        indexed = -(-2 * num * size // (den + num))  # ceil(2t/(1+t)·size)
+        for r in tokens[x][: size - indexed + 1]:
             postings.setdefault((year, r), []).append(x)
             if any_year_less:
                 postings.setdefault((None, r), []).append(x)
