@@ -200,7 +200,7 @@ def test_editor_settings_point_at_real_schemas() -> None:
         assert (ROOT / path).is_file()
     extensions = json.loads((ROOT / ".vscode" / "extensions.json").read_text())
     assert "redhat.vscode-yaml" in extensions["recommendations"]
-    page = (ROOT / "site" / "pages" / "editors.md").read_text()
+    page = (ROOT / "site" / "pages" / "contributors" / "editors.md").read_text()
     for needle in ("VS Code", "JetBrains", "Neovim", "yaml-language-server: $schema="):
         assert needle in page
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import select
+import shlex
 import subprocess
 import sys
 import time
@@ -82,6 +84,106 @@ def test_new_study_never_overwrites(run_cli: RunCli, collection: Path) -> None:
         "court-ordered-treatment-in-scotland-a-follow-up-2015.yaml already exists" in again.output
     )
     assert path.read_bytes() == before
+
+
+def test_new_study_on_an_existing_id_names_place(run_cli: RunCli, collection: Path) -> None:
+    assert run_cli([*STUDY_ARGS, "--repo", collection]).exit_code == 0
+    path = collection / STUDY_FILE
+    before = path.read_bytes()
+    args = [*STUDY_ARGS, "--repo", collection]
+    args[args.index("--cell") + 1] = "alcohol/D5"
+    again = run_cli([*args, "--rank", "2"])
+    assert again.exit_code == 1
+    assert path.read_bytes() == before
+    hint = re.search(r"to list it in another cell, run `([^`]*)`", again.output)
+    assert hint is not None, again.output
+    command = shlex.split(hint.group(1))
+    assert command[:4] == ["matrixpipe", "place", path.stem, "alcohol/D5"]
+    assert command[4:] == [
+        "--category",
+        "key",
+        "--category",
+        "guidance",
+        "--note",
+        "…",
+        "--rank",
+        "2",
+        "--repo",
+        str(collection),
+    ]
+    # The hint is a command that works once the note is written.
+    command[command.index("--note") + 1] = "Why it matters in D5."
+    placed = run_cli(command[1:])
+    assert placed.exit_code == 0, placed.output
+    data = yamlload.to_data(yamlload.compose(path.read_text()))
+    assert [(p["cell"], p.get("rank")) for p in data["placements"]] == [
+        ("alcohol/E5", None),
+        ("alcohol/D5", 2),
+    ]
+    # Asked for a cell it already lists, it says so instead of suggesting `place`.
+    same = run_cli([*STUDY_ARGS, "--repo", collection])
+    assert same.exit_code == 1
+    assert "it already lists alcohol/E5" in same.output
+    assert "matrixpipe place" not in same.output
+
+
+def test_new_study_with_rank_and_related(run_cli: RunCli, collection: Path) -> None:
+    related = ["probation-alcohol-offenders-2009", "prisons-alcohol-unmet-need-2010"]
+    args = [*STUDY_ARGS, "--rank", "3", "--repo", collection]
+    result = run_cli([*args, "--related", related[0], "--related", related[1]])
+    assert result.exit_code == 0, result.output
+    text = (collection / STUDY_FILE).read_text()
+    data = yamlload.to_data(yamlload.compose(text))
+    assert data["placements"][0]["rank"] == 3
+    assert data["related"] == [{"label": "related study", "study": s} for s in related]
+    assert list(data) == ["id", "title", "status", "source", "related", "placements"]
+    # Each related key is explained once, above the first related study.
+    assert text.count('# How the link reads after "See also"') == 1
+    assert format_text(text, "study") == text
+    check = run_cli(["check", collection])
+    assert check.exit_code == 0, check.output
+
+    labelled = run_cli(
+        [
+            *args,
+            "--id",
+            "scotland-courts-2015",
+            "--related",
+            related[0],
+            "--related-label",
+            "the same question in England",
+        ]
+    )
+    assert labelled.exit_code == 0, labelled.output
+    other = yamlload.to_data(
+        yamlload.compose((collection / "entries/studies/scotland-courts-2015.yaml").read_text())
+    )
+    assert other["related"] == [{"label": "the same question in England", "study": related[0]}]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--related", "probation-alcohol-offenders-2090"],
+            "there is no study 'probation-alcohol-offenders-2090'; did you mean "
+            "'probation-alcohol-offenders-2009'?",
+        ),
+        (["--related", "Not An Id"], "is not an id"),
+        (
+            ["--related", "probation-alcohol-offenders-2009", "--related-label", " "],
+            "--related-label cannot be empty",
+        ),
+        (["--rank", "0"], "Invalid value for '--rank'"),
+    ],
+)
+def test_new_study_refuses_bad_rank_and_related(
+    run_cli: RunCli, collection: Path, extra: list[str], message: str
+) -> None:
+    result = run_cli([*STUDY_ARGS, *extra, "--repo", collection])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (collection / STUDY_FILE).exists()
 
 
 def test_new_study_without_terminal_names_missing_options(

@@ -161,7 +161,7 @@ def rules(docs_out: Path | None) -> None:
 
     Example:
 
-        matrixpipe rules --docs site/docs/rules.md
+        matrixpipe rules --docs site/pages/contributors/rules.md
     """
     from matrixpipe.commands.rules import run_rules
 
@@ -217,6 +217,11 @@ _IN_REPO = click.option(
 # them equal.
 _SOURCE_TYPES = ["report", "journal-article", "review", "guidance", "book", "chapter"]
 _SOURCE_TYPES += ["web-page", "dataset", "other"]
+_RANK = click.option(
+    "--rank",
+    type=click.IntRange(1, 9999),
+    help="Editorial order within the cell's category; lower comes first.",
+)
 _STATUS = click.option(
     "--status",
     type=click.Choice(["draft", "review", "published"]),
@@ -255,6 +260,20 @@ def new() -> None:
     help="What kind of document it is.  [default: report]",
 )
 @click.option("--summary", help="Markdown: what the document found.")
+@_RANK
+@click.option(
+    "--related",
+    metavar="STUDY_ID",
+    multiple=True,
+    help='A study of the collection to show under "See also"; repeatable.',
+)
+@click.option(
+    "--related-label",
+    metavar="TEXT",
+    default="related study",
+    show_default=True,
+    help='How every --related study reads after "See also"; edit the file to word each one.',
+)
 @click.option("--id", "study_id", help="The id and file name; proposed from the title and year.")
 @_STATUS
 @_IN_REPO
@@ -263,17 +282,23 @@ def new_study(repo: Path, study_id: str | None, **values: Any) -> None:
     """Write entries/studies/<id>.yaml, asking on a terminal for what the options leave out.
 
     Without a terminal (CI, scripts) it never asks, so --title, --year, --cell, --category and
-    --note are required there. An existing file is never overwritten.
+    --note are required there. An existing file is never overwritten: to list a study that is
+    already in the collection in another cell, use `matrixpipe place`.
 
     Example:
 
     \b
         matrixpipe new study --title "Probation and alcohol" --year 2009 \\
-            --cell alcohol/E5 --category key --note "A national survey."
+            --cell alcohol/E5 --category key --note "A national survey." \\
+            --related prisons-alcohol-unmet-need-2010 --related-label "the same gap in prisons"
     """
     from matrixpipe.edit.new import StudyAnswers, run_new_study
 
-    values.update(categories=list(values["categories"]), authors=list(values["authors"]))
+    values.update(
+        categories=list(values["categories"]),
+        authors=list(values["authors"]),
+        related=list(values["related"]),
+    )
     sys.exit(run_new_study(repo, StudyAnswers(id=study_id, **values)))
 
 
@@ -292,6 +317,55 @@ def new_cell(ref: str, status: str, repo: Path) -> None:
     from matrixpipe.edit.new import run_new_cell
 
     sys.exit(run_new_cell(repo, ref, status))
+
+
+@cli.command()
+@click.argument("study_id", metavar="STUDY_ID")
+@click.argument("cell", metavar="MATRIX/CODE")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    required=True,
+    metavar="CATEGORY",
+    help="seminal, key, review or guidance: its category in that cell; repeat for more than one.",
+)
+@click.option(
+    "--note", required=True, help="Markdown: why the study matters in that cell, in your own words."
+)
+@click.option("--headline", help="What that cell shows for the study, if not its title.")
+@_RANK
+@_IN_REPO
+@_fails_cleanly
+def place(
+    study_id: str,
+    cell: str,
+    categories: tuple[str, ...],
+    note: str,
+    headline: str | None,
+    rank: int | None,
+    repo: Path,
+) -> None:
+    """List the study STUDY_ID in one more cell: add a placement to its file.
+
+    The file keeps its comments, key order and layout; the new placement comes last, laid out as
+    `matrixpipe fmt` would. A cell the study is already listed in, an unknown study or cell and
+    an unknown category are refused (exit code 1) and nothing is written.
+
+    Example:
+
+    \b
+        matrixpipe place probation-alcohol-offenders-2009 alcohol/D5 --category key \\
+            --note "How probation areas commission treatment." \\
+            --headline "Probation areas left to buy treatment alone"
+    """
+    from matrixpipe.edit.place import Placing, run_place
+    from matrixpipe.interrupt import terminate_as_exit
+
+    request = Placing(study_id, cell, list(categories), note, headline, rank)
+    with terminate_as_exit():  # a SIGTERM mid-write still removes the temporary file
+        code = run_place(repo, request)
+    sys.exit(code)
 
 
 @cli.command("fmt")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -35,6 +36,27 @@ class SiteConfig(BaseModel):
     editor_email: str | None = None
     search: Literal["material", "pagefind"] = "material"
     """Material's built-in search, or Pagefind for large collections."""
+    review_after_days: int | None = Field(default=None, ge=1, le=36500)
+    """A cell last reviewed longer ago than this (its `reviewed:` date, else its file's last
+    change in Git) shows a warning in preview builds (`--drafts`) only, so editors see which
+    cells are due; None (the default) never warns."""
+
+
+class Edition(BaseModel):
+    """A named state of the collection readers can compare ("What's new"): a Git commit-ish
+    (`ref`, usually a tag) or a day (`date`: the checked-out branch as it stood at the end of
+    that day, UTC, following first parents). Exactly one of the two."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80, pattern=r"^\S[^\x00-\x1f]*$")
+    """How the What's new page names it: `2019/20 refresh`."""
+    ref: str | None = Field(
+        default=None, max_length=200, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./~^@{}-]*$"
+    )
+    """A tag, branch or commit (never starting with `-`: it is handed to Git)."""
+    date: dt.date | None = None
+    """A day, YYYY-MM-DD: for collections that tagged no release."""
 
 
 class Config(BaseModel):
@@ -49,6 +71,10 @@ class Config(BaseModel):
     """Group → the jurisdiction names it holds (`United Kingdom: [UK, England, Wales]`): search
     filters by group (`PublicView.jurisdiction_group`), and with a table, a study's
     jurisdiction must be one of its names (MP316 `unknown-jurisdiction`)."""
+    editions: list[Edition] = Field(default_factory=list, max_length=100)
+    """The editions the What's new page compares, in any order (sorted by date; editions of the
+    same date keep this order, so list them oldest first). Refs are resolved when the site is
+    rendered: one that names no commit stops the render (exit 2)."""
 
     def level_of(self, code: str) -> Severity | None:
         """The configured level of a rule; None means the rule is switched off."""
@@ -86,4 +112,20 @@ def load_config(repo: Path) -> Config:
     unknown = [k for k in config.rules if k not in RULES and k not in BY_NAME]
     if unknown:
         raise ConfigError(f"{CONFIG_FILE}: unknown rule(s): {', '.join(unknown)}")
+    _check_editions(config.editions)
     return config
+
+
+def _check_editions(editions: list[Edition]) -> None:
+    """One line per broken edition, as for unknown rules: pydantic's own report of a model
+    check spans several lines and names no edition."""
+    seen: set[str] = set()
+    for edition in editions:
+        if (edition.ref is None) == (edition.date is None):
+            raise ConfigError(
+                f"{CONFIG_FILE}: edition '{edition.name}': give exactly one of `ref` (a tag or "
+                "commit) or `date` (YYYY-MM-DD)"
+            )
+        if edition.name in seen:
+            raise ConfigError(f"{CONFIG_FILE}: edition '{edition.name}' is named twice")
+        seen.add(edition.name)

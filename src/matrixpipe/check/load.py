@@ -156,12 +156,13 @@ def _read_regular(path: Path) -> bytes:
                 "replace it with a regular file; entries are never read through links",
             ) from None
         raise exc
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise _NotRegular(
+            "a folder", "rename the folder: names ending in .yaml or .md are for entry files"
+        )
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise _NotRegular(
-                "a folder", "rename the folder: names ending in .yaml or .md are for entry files"
-            )
         if info.st_size > MAX_FILE_BYTES:
             raise _TooLarge
         # Read at most one byte past the limit, in case the file grew since the fstat.

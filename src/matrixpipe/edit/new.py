@@ -6,8 +6,10 @@ descriptions of the content model, and is written in the layout `matrixpipe fmt`
 
 from __future__ import annotations
 
+import difflib
 import io
 import re
+import shlex
 import sys
 import textwrap
 import unicodedata
@@ -21,12 +23,15 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from matrixpipe import models
+from matrixpipe.check import yamlload
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.edit.fmt import WIDTH, canonical_yaml, format_text
 from matrixpipe.fsutil import write_atomic
 
 MODELINE = "# yaml-language-server: $schema=../../schema/study.schema.json"
 MAX_ID = 80
+RELATED_LABEL = "related study"
+"""How a `--related` study reads after "See also" unless `--related-label` says otherwise."""
 REQUIRED = {
     "title": "--title",
     "year": "--year",
@@ -64,6 +69,9 @@ class StudyAnswers:
     summary: str | None = None
     id: str | None = None
     status: str = "draft"
+    rank: int | None = None
+    related: list[str] = field(default_factory=list)
+    related_label: str = RELATED_LABEL
 
     def missing(self) -> list[str]:
         """The options of required values that were not given."""
@@ -121,6 +129,30 @@ def check_cell(repo: Path, ref: str) -> str:
     return ref
 
 
+def study_ids(repo: Path) -> list[str]:
+    """The ids of the studies in the collection, from the file names."""
+    return sorted(p.stem for p in (repo / "entries" / "studies").glob("*.yaml"))
+
+
+def closest_study(repo: Path, study_id: str) -> str | None:
+    """The id of an existing study that `study_id` was probably meant to be, for a hint."""
+    close = difflib.get_close_matches(study_id, study_ids(repo), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _check_related(repo: Path, ids: list[str]) -> list[str]:
+    """Each `--related` id, once, if a study file has it; a dangling one would fail `check`."""
+    checked = []
+    for value in ids:
+        study_id = _check_id(value)
+        if not (repo / "entries" / "studies" / f"{study_id}.yaml").is_file():
+            close = closest_study(repo, study_id)
+            hint = f"; did you mean '{close}'?" if close else ""
+            raise ScaffoldError(f"--related: there is no study '{study_id}'{hint}")
+        checked.append(study_id)
+    return list(dict.fromkeys(checked))
+
+
 def _check_pattern(value: str, pattern: str, what: str) -> str:
     value = value.strip()
     if not re.fullmatch(pattern, value):
@@ -161,6 +193,11 @@ def validate_answers(repo: Path, a: StudyAnswers) -> None:
         a.id = _check_id(a.id)
     if a.source_type and a.source_type not in models.SOURCE_TYPES:
         raise ScaffoldError(f"--type is one of: {', '.join(models.SOURCE_TYPES)}")
+    if a.related:
+        a.related = _check_related(repo, a.related)
+        a.related_label = a.related_label.strip()
+        if not a.related_label:
+            raise ScaffoldError("--related-label cannot be empty")
 
 
 # --- asking --------------------------------------------------------------------------------
@@ -247,19 +284,28 @@ def study_data(a: StudyAnswers) -> CommentedMap:
     placement["cell"] = a.cell
     placement["categories"] = CommentedSeq(a.categories)
     placement["categories"].fa.set_flow_style()
-    placement["note"] = _block(a.note or "")
+    if a.rank is not None:
+        placement["rank"] = a.rank
+    placement["note"] = markdown_block(a.note or "")
     study = CommentedMap()
     study["id"] = a.id
     study["title"] = a.title
     study["status"] = a.status
     study["source"] = source
     if a.summary:
-        study["summary"] = _block(a.summary)
+        study["summary"] = markdown_block(a.summary)
+    if a.related:
+        study["related"] = CommentedSeq()
+        for related_id in a.related:
+            related = CommentedMap()
+            related["label"] = a.related_label
+            related["study"] = related_id
+            study["related"].append(related)
     study["placements"] = CommentedSeq([placement])
     return study
 
 
-def _block(text: str) -> LiteralScalarString:
+def markdown_block(text: str) -> LiteralScalarString:
     """Markdown as a `|` block, the way the collection writes notes and summaries."""
     lines = [line.rstrip() for line in text.strip().replace("\r\n", "\n").split("\n")]
     return LiteralScalarString("\n".join(lines) + "\n")
@@ -268,6 +314,7 @@ def _block(text: str) -> LiteralScalarString:
 _MODEL_AT_INDENT: dict[tuple[str, int], type[BaseModel]] = {
     ("", 0): models.Study,
     ("source", 2): models.Source,
+    ("related", 4): models.Related,
     ("placements", 4): models.Placement,
 }
 _KEY_LINE = re.compile(r"^(?P<indent> *)(?P<dash>- )?(?P<key>[a-z_]+):")
@@ -279,16 +326,20 @@ def render_study(a: StudyAnswers) -> str:
     canonical_yaml().dump(study_data(a), out)
     lines = [MODELINE]
     section = ""
+    explained: set[tuple[str, int, str]] = set()
     for line in out.getvalue().splitlines():
         match = _KEY_LINE.match(line)
         if match:
             indent = len(match["indent"]) + (2 if match["dash"] else 0)
             if indent == 0:
                 section = match["key"]
-            model = _MODEL_AT_INDENT.get(("" if indent == 0 else section, indent))
+            where = ("" if indent == 0 else section, indent, match["key"])
+            model = _MODEL_AT_INDENT.get(where[:2])
             info = model.model_fields.get(match["key"]) if model else None
-            if info is not None and info.description:
+            # Several related studies: the first one's keys are explained, the rest would repeat.
+            if info is not None and info.description and where not in explained:
                 lines.extend(_comment(info.description, indent, bool(match["dash"])))
+                explained.add(where)
         lines.append(line)
     return format_text("\n".join(lines) + "\n", "study")
 
@@ -325,7 +376,30 @@ def run_new_study(repo: Path, answers: StudyAnswers, interactive: bool | None = 
     if problem:
         return _fail(problem)
     path = repo / "entries" / "studies" / f"{answers.id}.yaml"
-    return _write_new(path, render_study(answers), "edit it, or choose another id with --id")
+    hint = _existing_study_hint(repo, path, answers) if path.exists() else ""
+    return _write_new(path, render_study(answers), hint)
+
+
+def _existing_study_hint(repo: Path, path: Path, a: StudyAnswers) -> str:
+    """What to do when the study file is there already: most often the same study, met again
+    in another cell, which `matrixpipe place` adds to the file."""
+    other = "if it is another study, choose another id with --id"
+    try:
+        data = yamlload.to_data(yamlload.compose(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, yamlload.YamlError):
+        data = None
+    placements = data.get("placements") if isinstance(data, dict) else None
+    cells = {str(p.get("cell", "")).strip() for p in placements or [] if isinstance(p, dict)}
+    if a.cell in cells:
+        return f"it already lists {a.cell}: edit that placement; {other}"
+    command = ["matrixpipe", "place", a.id or "", a.cell or ""]
+    for category in a.categories:
+        command += ["--category", category]
+    options = ["--rank", str(a.rank)] if a.rank is not None else []
+    if repo != Path("."):
+        options += ["--repo", str(repo)]
+    shown = f'{shlex.join(command)} --note "…" {shlex.join(options)}'.rstrip()
+    return f"to list it in another cell, run `{shown}`; {other}"
 
 
 def _model_problem(a: StudyAnswers) -> str | None:
@@ -371,10 +445,12 @@ def run_new_cell(repo: Path, ref: str, status: str = "draft") -> int:
     return _write_new(path, render_cell(matrix, code, status))
 
 
-def _write_new(path: Path, text: str, hint: str = "edit it instead") -> int:
+def _write_new(path: Path, text: str, hint: str = "") -> int:
     if path.exists():
         click.echo(
-            f"matrixpipe: error: {path} already exists; it was left unchanged ({hint})", err=True
+            f"matrixpipe: error: {path} already exists; it was left unchanged "
+            f"({hint or 'edit it instead'})",
+            err=True,
         )
         return int(ExitCode.FINDINGS)
     write_atomic(path, text)

@@ -42,6 +42,9 @@ class History:
 
     dates: dict[str, EntryDates] = field(default_factory=dict)
     redirects: list[Redirect] = field(default_factory=list)
+    repo: Path | None = None
+    """The collection whose history this is, when it has one: the editions (`git.editions`)
+    read more from the same repository."""
 
 
 def open_repo(repo: Path) -> git.Repo | None:
@@ -72,7 +75,9 @@ def read_history(repo: Path) -> History:
     log = repository.git.log(
         "-z", "-M", "--name-status", f"--format={_RECORD}%H{_FIELD}%ct", "--", f"{prefix}entries"
     )
-    return _walk(log, prefix, existing={p for p in _tracked(repository, prefix)})
+    history = _walk(log, prefix, existing={p for p in _tracked(repository, prefix)})
+    history.repo = repo
+    return history
 
 
 def _prefix(repository: git.Repo, repo: Path) -> str:

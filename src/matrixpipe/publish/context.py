@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from matrixpipe.config import SiteConfig
+from matrixpipe.git.editions import Period
 from matrixpipe.git.history import EntryDates, History
 from matrixpipe.publish.view import API_ROOT, DOWNLOADS_ROOT, PublicView, Urls
 
@@ -24,6 +25,8 @@ class RenderContext:
     view: PublicView
     site: SiteConfig
     history: History = field(default_factory=History)
+    whats_new: list[Period] = field(default_factory=list)
+    """What each edition changed, newest first (`git.editions.read_periods`), read once."""
 
     study_path = staticmethod(Urls.study_file)
     cell_path = staticmethod(Urls.cell_file)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from matrixpipe.check.resolve import Collection
 from matrixpipe.config import Config
+from matrixpipe.git.editions import read_periods
 from matrixpipe.git.history import History
 from matrixpipe.publish import memo
 from matrixpipe.publish.context import API_ROOT, DOWNLOADS_ROOT, RenderContext
@@ -27,6 +28,7 @@ from matrixpipe.publish.pages.cells import render_cell
 from matrixpipe.publish.pages.grid import latest_changes, render_home, render_matrix
 from matrixpipe.publish.pages.indexes import INDEX_PAGES, render_indexes
 from matrixpipe.publish.pages.studies import render_study
+from matrixpipe.publish.pages.whatsnew import WHATS_NEW, render_whats_new
 from matrixpipe.publish.redirects import render_redirects
 from matrixpipe.publish.tree import (
     SiteError,
@@ -76,10 +78,12 @@ def iter_pages(ctx: RenderContext, studies: slice = ALL) -> Iterator[tuple[str, 
 
 
 def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
-    """The home page, the matrices, the feeds and the redirects: what MkDocs needs first."""
+    """The home page, the matrices, What's new, the feeds and the redirects: what MkDocs
+    needs first."""
     yield "index.md", render_home(ctx, latest_changes(ctx))
     for matrix in ctx.view.matrices:
         yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
+    yield WHATS_NEW, render_whats_new(ctx)
     yield from render_feeds(ctx).items()
     yield from render_redirects(ctx).items()
 
@@ -124,9 +128,12 @@ def render_context(
     collection: Collection, config: Config, drafts: bool = False, history: History | None = None
 ) -> RenderContext:
     """What every page renderer needs, built once: the public view (a preview's with `drafts`)
-    under the site's address, the site settings, and the Git dates."""
+    under the site's address, the site settings, the Git dates, and what each edition changed
+    (an edition naming no commit stops here: a config error)."""
     view = PublicView(collection, drafts, Urls(config.site.url), config.jurisdictions)
-    return RenderContext(view, config.site, history if history is not None else History())
+    history = history if history is not None else History()
+    periods = read_periods(collection, config.editions, history)
+    return RenderContext(view, config.site, history, periods)
 
 
 def render(repo: Path, ctx: RenderContext) -> Rendered:

@@ -7,6 +7,7 @@ its public listings and a line saying it has no published text yet.
 
 from __future__ import annotations
 
+import datetime as dt
 from html import escape as html_escape
 
 from matrixpipe import models
@@ -27,6 +28,7 @@ from matrixpipe.publish.pages.parts import (
     banner,
     front_matter,
     legend,
+    long_date,
     source_html,
 )
 from matrixpipe.publish.sanitize import EXTERNAL_REL, contributor_html
@@ -53,8 +55,10 @@ def render_cell(ctx: RenderContext, cell: Cell) -> str:
         ),
         f"# {escape(cell.title)}\n\n",
         banner(cell.status, "cell's bite"),
+        _stale(ctx, cell),
         _breadcrumb(cell),
         _audiences(cell),
+        _reviewed(ctx, cell),
         _actions(ctx, cell),
     ]
     if not cell.listings and not cell.text:
@@ -88,6 +92,49 @@ def _see_also(ctx: RenderContext, cell: Cell, path: str) -> str:
         if (other := ctx.view.cells.get(key)) is not None
     ]
     return f'<p class="mp-see-also">See also: {"; ".join(links)}.</p>\n\n' if links else ""
+
+
+def last_reviewed(ctx: RenderContext, cell: Cell) -> dt.date | None:
+    """When the cell was last reviewed: its `reviewed:` date, else its file's last change in
+    Git, else None. Only for a cell whose own text is shown: the date is the cell entry's."""
+    if not cell.text or cell.page.entry is None:
+        return None
+    if cell.page.entry.reviewed:
+        try:
+            return dt.date.fromisoformat(cell.page.entry.reviewed)
+        except ValueError:  # the pattern lets 2024-02-30 through; the file's date still counts
+            pass
+    dates = ctx.dates(cell.entry_path)
+    return dates.updated.date() if dates is not None else None
+
+
+def _reviewed(ctx: RenderContext, cell: Cell) -> str:
+    when = last_reviewed(ctx, cell)
+    return f"Last reviewed {_long_day(when)}.\n{{: .mp-reviewed }}\n\n" if when else ""
+
+
+def _stale(ctx: RenderContext, cell: Cell) -> str:
+    """In a preview only, a warning on a cell not reviewed for longer than the site's
+    `review_after_days`, so editors see which cells are due; the public never sees it."""
+    days = ctx.site.review_after_days
+    when = last_reviewed(ctx, cell)
+    if not ctx.view.drafts or days is None or when is None:
+        return ""
+    age = (dt.datetime.now(dt.UTC).date() - when).days
+    if age <= days:
+        return ""
+    # Out of the search index (Material's and Pagefind's), like the draft banner.
+    return (
+        '<div class="admonition warning mp-stale" data-search-exclude data-pagefind-ignore>'
+        f'<p class="admonition-title">Due for review: last reviewed {age} days ago</p>'
+        f"<p>This cell was last reviewed on {_long_day(when)}, more than {days} days ago "
+        "(<code>review_after_days</code>). Review it and set <code>reviewed:</code> to the "
+        "day's date. Only preview builds (<code>--drafts</code>) show this.</p></div>\n\n"
+    )
+
+
+def _long_day(day: dt.date) -> str:
+    return long_date(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))
 
 
 def _audiences(cell: Cell) -> str:

@@ -13,6 +13,8 @@ from matrixpipe.publish.context import DOWNLOADS_ROOT, RenderContext
 from matrixpipe.publish.markdown import attr, escape, fragment, plain_text
 from matrixpipe.publish.pages.indexes import INDEXES
 from matrixpipe.publish.pages.parts import badge, front_matter, legend, long_date
+from matrixpipe.publish.pages.whatsnew import TITLE as WHATS_NEW_TITLE
+from matrixpipe.publish.pages.whatsnew import WHATS_NEW
 from matrixpipe.publish.tables import GAP_LABELS
 from matrixpipe.publish.view import Cell, Urls
 
@@ -136,7 +138,8 @@ def render_home(ctx: RenderContext, latest: list[tuple[str, list[tuple[str, str]
     parts.extend(f"- [{index.title}]({index.path})\n" for index in INDEXES.values())
     parts.append(
         '- Follow additions and changes: [Atom feed](feed.atom.xml){ type="application/atom+xml" }'
-        ' or [RSS feed](feed.rss.xml){ type="application/rss+xml" }\n\n'
+        ' or [RSS feed](feed.rss.xml){ type="application/rss+xml" }\n'
+        f"- [{WHATS_NEW_TITLE} in each edition]({WHATS_NEW})\n\n"
     )
     if latest:
         parts.append("## Latest additions and changes {#mp-latest}\n\n")
