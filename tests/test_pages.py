@@ -37,6 +37,7 @@ matrix: m
 cell: E5
 status: published
 title: Systems that protect the community
+see_also: [cell:m/E2, cell:m/A1]
 ---
 
 ## Issues {#issues}
@@ -157,3 +158,15 @@ def test_an_api_record() -> None:
     assert cell["counts"] == {"guidance": 1, "key": 1, "review": 0, "seminal": 0, "total": 1}
     assert "studies/b-2002.json" not in files
     assert json.loads(files["cells/m/A1.json"])["bite"] is None
+
+
+def test_see_also_links_the_other_cells_on_the_page_and_in_the_api() -> None:
+    ctx = _ctx()
+    page = render_cell(ctx, ctx.view.cells["m/E5"])
+    assert (
+        '<p class="mp-see-also">See also: <a href="../E2/">Test Matrix cell E2: Systems; '
+        'Generic</a>; <a href="../A1/">Test Matrix cell A1: Interventions; Screening</a>.</p>'
+    ) in page
+    record = json.loads(api_files(ctx.view, "Test")["cells/m/E5.json"])
+    assert [link["id"] for link in record["see_also"]] == ["m/E2", "m/A1"]
+    assert record["see_also"][0]["url"] == "https://example.org/m/m/E2/"
