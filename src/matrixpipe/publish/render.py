@@ -25,6 +25,7 @@ from matrixpipe.publish.feeds import render_feeds
 from matrixpipe.publish.forked import Forked
 from matrixpipe.publish.markdown import bite_markdown, fragment
 from matrixpipe.publish.pages.cells import render_cell
+from matrixpipe.publish.pages.find import FIND, render_find
 from matrixpipe.publish.pages.grid import latest_changes, render_home, render_matrix
 from matrixpipe.publish.pages.indexes import INDEX_PAGES, render_indexes
 from matrixpipe.publish.pages.studies import render_study
@@ -84,6 +85,7 @@ def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
     for matrix in ctx.view.matrices:
         yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
     yield WHATS_NEW, render_whats_new(ctx)
+    yield FIND, render_find(ctx)  # the faceted search page
     yield from render_feeds(ctx).items()
     yield from render_redirects(ctx).items()
 

@@ -19,6 +19,9 @@
     baseUrl: path("data-mp-base", "/"),
     showImages: false,
     showSubResults: false,
+    /* Every study page carries filters (publish/pages/find.py): matrix, cell, category, decade,
+       year, jurisdiction and tag. They combine; a value no result has is not offered. */
+    showEmptyFilters: false,
     resetStyles: true,
     translations: { placeholder: placeholder }
   });

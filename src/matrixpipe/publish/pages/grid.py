@@ -11,6 +11,7 @@ import html
 from matrixpipe import models
 from matrixpipe.publish.context import DOWNLOADS_ROOT, RenderContext
 from matrixpipe.publish.markdown import attr, escape, fragment, plain_text
+from matrixpipe.publish.pages.find import FIND
 from matrixpipe.publish.pages.indexes import INDEXES
 from matrixpipe.publish.pages.parts import badge, front_matter, legend, long_date
 from matrixpipe.publish.pages.whatsnew import TITLE as WHATS_NEW_TITLE
@@ -136,6 +137,7 @@ def render_home(ctx: RenderContext, latest: list[tuple[str, list[tuple[str, str]
         parts.append(grid(ctx, matrix, path))
     parts.append("## Browse and follow {#mp-browse}\n\n")
     parts.extend(f"- [{index.title}]({index.path})\n" for index in INDEXES.values())
+    parts.append(f"- [Find studies by filter]({FIND}): matrix, cell, category, year, place, tag\n")
     parts.append(
         '- Follow additions and changes: [Atom feed](feed.atom.xml){ type="application/atom+xml" }'
         ' or [RSS feed](feed.rss.xml){ type="application/rss+xml" }\n'

@@ -136,5 +136,8 @@ def _landing(groups: dict[str, dict[str, list[tuple[models.Study, str]]]]) -> st
     return (
         front_matter(title="Indexes")
         + "# Indexes\n\nBrowse every published study another way. To find a study by the words "
-        "of its headline, organisation or summary, use the search box.\n\n" + rows + "\n"
+        "of its headline, organisation or summary, use the search box; to combine matrix, cell, "
+        "category, year, jurisdiction and tag, [find studies by filter](../find.md).\n\n"
+        + rows
+        + "\n"
     )

@@ -19,6 +19,7 @@ from matrixpipe.publish.markdown import (
     unwrap_paragraph,
 )
 from matrixpipe.publish.pages.cells import download_links, listing_anchor, related_items
+from matrixpipe.publish.pages.find import facet_markup
 from matrixpipe.publish.pages.indexes import index_link
 from matrixpipe.publish.pages.parts import (
     CATEGORY_NAMES,
@@ -29,6 +30,7 @@ from matrixpipe.publish.pages.parts import (
     year_text,
 )
 from matrixpipe.publish.sanitize import EXTERNAL_REL, contributor_html
+from matrixpipe.publish.search import PAGEFIND
 from matrixpipe.publish.view import Urls
 
 _TYPES = {
@@ -64,6 +66,8 @@ def render_study(ctx: RenderContext, study: models.Study) -> str:
         ),
         f"# {escape(study.title)}\n\n",
         banner(study.status, "study"),
+        # Pagefind's filters (matrix, cell, category, year, jurisdiction, tag): hidden, no text.
+        facet_markup(ctx.view, study) if ctx.site.search == PAGEFIND else "",
         _actions(ctx, study),
         _source(ctx, study, path),
     ]
