@@ -151,6 +151,8 @@ PAGE_TYPES = {
     "rules": "contributors/rules/",
     "editors": "contributors/editors/",
     "search engines": "contributors/search/",
+    "what's new": "whats-new/",
+    "find studies": "find/",
 }
 
 
