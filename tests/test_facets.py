@@ -32,7 +32,7 @@ from matrixpipe.publish.pages.find import (
     study_facets,
 )
 from matrixpipe.publish.pages.studies import render_study
-from matrixpipe.publish.render import iter_first, render_context
+from matrixpipe.publish.render import first_outputs, render_context
 
 from conftest import ENTRIES, ROOT
 
@@ -261,7 +261,7 @@ def test_the_find_page_offers_exactly_the_values_the_study_pages_carry(
 def test_the_find_page_is_labelled_kept_out_of_search_and_rendered_first(
     ctx: RenderContext,
 ) -> None:
-    page = dict(iter_first(ctx))[FIND]
+    page = next(o.make() for o in first_outputs(ctx) if o.path == FIND)
 
     assert 'search: {"exclude": true}' in page
     assert "# Find studies\n" in page

@@ -16,10 +16,12 @@ from matrixpipe.models import api as am
 from matrixpipe.models.schemas import api_schema_files, schema_name
 from matrixpipe.publish.citation import STYLE, citation_html, citation_text
 from matrixpipe.publish.files import API_VERSION, dump_json, prune, write_files
+from matrixpipe.publish.incremental import Keys, Output
 from matrixpipe.publish.sanitize import contributor_html
 from matrixpipe.publish.view import Urls
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from pydantic import BaseModel
@@ -36,7 +38,37 @@ def api_files(view: PublicView, title: str = "") -> dict[str, str]:
     `title` is the collection's title for `index.json` (`config.site.title`); every `url` starts
     with the view's site address.
     """
-    return _Builder(view, title).files()
+    out: dict[str, str] = {}
+    for output in api_outputs(view, title, None, out.__getitem__):
+        out[output.path] = output.make()
+    return out
+
+
+def api_outputs(
+    view: PublicView, title: str, keys: Keys | None, text: Callable[[str], str]
+) -> Iterator[Output]:
+    """Every API file as an `Output` (path relative to the API root): a study's and a cell's
+    document keyed by their inputs (`keys`; None: no keys), the rest made every run.
+    `studies.json` is put together from the study documents, read back with `text` once they
+    are written."""
+    build = _Builder(view, title)
+    for name, schema in api_schema_files().items():
+        yield Output(f"schema/{name}", None, lambda schema=schema: schema)
+    for matrix in view.matrices:
+        yield Output(Urls.api_matrix(matrix.id), None, lambda m=matrix: _dump(build.matrix(m)))
+    for key, cell in view.cells.items():
+        yield Output(
+            Urls.api_cell(key),
+            keys.cell(cell) if keys else None,
+            lambda c=cell: _dump(build.cell(c)),
+        )
+    paths = [Urls.api_study(study.id) for study in view.study_pages]
+    for path, study in zip(paths, view.study_pages, strict=True):
+        yield Output(
+            path, keys.study(study) if keys else None, lambda s=study: _dump(build.study(s))
+        )
+    yield Output("studies.json", None, lambda: studies_json([text(p) for p in paths]))
+    yield Output("index.json", None, lambda: _dump(build.index()))
 
 
 def write_api(
@@ -84,20 +116,6 @@ class _Builder:
         """Contributor Markdown and its HTML: the site's own sanitising converter, with the
         links this run publishes as absolute URLs (the others keep their text only)."""
         return am.Text(markdown=markdown, html=contributor_html(markdown, self._resolve))
-
-    def files(self) -> dict[str, str]:
-        out = {f"schema/{name}": text for name, text in api_schema_files().items()}
-        for matrix in self.view.matrices:
-            out[Urls.api_matrix(matrix.id)] = _dump(self.matrix(matrix))
-        for key, cell in self.view.cells.items():
-            out[Urls.api_cell(key)] = _dump(self.cell(cell))
-        texts = []
-        for study in self.view.study_pages:
-            text = out[Urls.api_study(study.id)] = _dump(self.study(study))
-            texts.append(text)
-        out["studies.json"] = studies_json(texts)
-        out["index.json"] = _dump(self.index())
-        return out
 
     def index(self) -> am.IndexDoc:
         view = self.view

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from matrixpipe.publish.files import prune, write_files
+from matrixpipe.publish.incremental import Keys, Output
 from matrixpipe.publish.references import bibtex, csl_json, ris
 from matrixpipe.publish.tables import gaps_csv, placements_csv
 from matrixpipe.publish.view import COLLECTION_NAME, REFERENCE_FORMATS, Urls
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from matrixpipe import models
@@ -43,37 +45,54 @@ def reference_file(ext: str, view: PublicView, studies: list[models.Study]) -> s
 def download_files(view: PublicView) -> dict[str, str]:
     """Every download as `relative path → text`."""
     out: dict[str, str] = {}
-    one = {
-        ext: {s.id: reference_file(ext, view, [s]) for s in view.studies} for ext in ("bib", "ris")
-    }
+    for output in download_outputs(view, None, out.__getitem__):
+        out[output.path] = output.make()
+    return out
+
+
+def download_outputs(
+    view: PublicView, keys: Keys | None, text: Callable[[str], str]
+) -> Iterator[Output]:
+    """Every download as an `Output`: a study's files keyed by its inputs, a cell's by the
+    cell's, the collection's and the gap maps made every run. Files of several studies are
+    their single-study files joined (read back with `text` once written), so each study is
+    formatted once: BibTeX and RIS by a blank line (a test holds the libraries to that),
+    CSL-JSON as one array."""
     for study in view.studies:
+        key = keys.study(study) if keys else None
         for ext, path in Urls.study_downloads(study.id).items():
-            out[path] = one[ext][study.id] if ext in one else reference_file(ext, view, [study])
+            yield Output(path, key, lambda e=ext, s=study: reference_file(e, view, [s]))
+
+    def joined(ext: str, studies: list[models.Study]) -> str:
+        parts = [text(Urls.study_downloads(s.id)[ext]) for s in studies]
+        return join_csl(parts) if ext == "csl.json" else "\n".join(parts)
+
     for key, cell in view.cells.items():
         if not cell.listings:
             continue
         paths = Urls.cell_downloads(key)
-        out[paths["csv"]] = placements_csv(list(cell.listings))
+        cell_key = keys.cell(cell) if keys else None
+        yield Output(paths["csv"], cell_key, lambda c=cell: placements_csv(list(c.listings)))
         for ext in REFERENCE_FORMATS:
-            out[paths[ext]] = _joined(ext, view, view.studies_of(cell.listings), one)
+            yield Output(
+                paths[ext],
+                cell_key,
+                lambda e=ext, c=cell: joined(e, view.studies_of(c.listings)),
+            )
     for matrix in view.matrices:
-        out[Urls.matrix_gaps(matrix.id)] = gaps_csv(matrix, view.cells)
+        yield Output(Urls.matrix_gaps(matrix.id), None, lambda m=matrix: gaps_csv(m, view.cells))
     whole = Urls.collection_downloads()
-    out[whole["csv"]] = placements_csv(view.placements())
+    yield Output(whole["csv"], None, lambda: placements_csv(view.placements()))
     for ext in REFERENCE_FORMATS:
-        out[whole[ext]] = _joined(ext, view, view.studies, one)
-    return out
+        yield Output(whole[ext], None, lambda e=ext: joined(e, view.studies))
 
 
-def _joined(
-    ext: str, view: PublicView, studies: list[models.Study], single: dict[str, dict[str, str]]
-) -> str:
-    """A file of several studies. BibTeX and RIS files are their single-study files joined by a
-    blank line (a test holds the libraries to that), so each study is written once, not three
-    times; CSL-JSON is one array."""
-    if ext not in single:
-        return reference_file(ext, view, studies)
-    return "\n".join(single[ext][s.id] for s in studies)
+def join_csl(files: list[str]) -> str:
+    """CSL-JSON files of one study each (`csl_json([item])`) as one file of them all, byte for
+    byte what `csl_json` writes for every item at once."""
+    if not files:
+        return csl_json([])
+    return "[\n" + ",\n".join(f[2:-3] for f in files) + "\n]\n"
 
 
 def write_downloads(view: PublicView, out_dir: Path, prune_stale: bool = False) -> list[Path]:

@@ -1,10 +1,18 @@
-"""Let MkDocs start before every study page is written: it waits at the gate for each one.
+"""Let MkDocs start before every page is written, and build only what changed.
 
 MkDocs builds on one core; rendering 10,000 study pages first would leave the other core idle
-until it starts. Instead a forked child renders the study pages while MkDocs reads the rest, and
-reports each batch it has written. The plugin adds the pages not yet on disk to MkDocs' files
-(`on_files`), and since MkDocs reads a page's source only when it reaches that page
+until it starts. Instead a forked child renders the pages whose inputs changed while MkDocs reads
+the rest, and reports each batch it has written. The plugin adds the pages not yet on disk to
+MkDocs' files (`on_files`), and since MkDocs reads a page's source only when it reaches that page
 (`on_pre_page`), holds it there until the child has written the page.
+
+On a warm build (`dirty`), the new site starts as hard links to the previous one and MkDocs
+builds only the pages whose source is newer than their page (MkDocs' own dirty mode), plus the
+pages still to be written: their old page is unlinked first, so no page of the previous site is
+ever written into. After the build the plugin removes pages whose source is gone and merges the
+search index: the entries of the pages built now, with the previous entries of the others.
+The search index's entries are sorted by page (in MkDocs' order) in every build, so the same
+tree gives the same index whatever the timing of the processes.
 
 The plugin is added by `matrixpipe build` alone: `site/mkdocs.yml` names no plugins, and the
 rendered folder builds the same with a plain `mkdocs build` or Zensical.
@@ -12,7 +20,12 @@ rendered folder builds the same with a plain `mkdocs build` or Zensical.
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import shutil
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
@@ -20,24 +33,77 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, set_exclusions
 from mkdocs.structure.pages import Page
 
+SEARCH_INDEX = "search/search_index.json"
+REMADE = ("sitemap.xml", "sitemap.xml.gz", "404.html", SEARCH_INDEX)
+"""What MkDocs writes on every build, dirty or not: unlinked first, so never written into."""
+
+
+def walk_order(uri: str) -> tuple[tuple[int, Any], ...]:
+    """The place of a docs file in MkDocs' own walk (a folder's files, `index` first, then its
+    subfolders, by name): the order of a complete folder, however the files arrived."""
+    *folders, name = uri.split("/")
+    stem = name.rsplit(".", 1)[0]
+    return (*((1, f) for f in folders), (0, (stem not in ("index", "README"), name)))
+
+
+class _NotDirtyWarning(logging.Filter):
+    """MkDocs warns on every dirty build that its navigation may be stale; ours is not (the
+    build is dirty only when the navigation and the theme are those of the previous site)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "'dirty' build" not in record.getMessage()
+
 
 class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is generic
     """Holds MkDocs at each page in `pending` until a report names it as written."""
 
-    def __init__(self, pending: Iterable[str], reports: Iterator[Iterable[str]]) -> None:
+    def __init__(
+        self,
+        pending: Iterable[str],
+        reports: Iterator[Iterable[str]],
+        dirty: bool = False,
+        previous: Path | None = None,
+    ) -> None:
         self.pending = set(pending)
         self.reports = reports
+        self.dirty = dirty
+        self.previous = previous
+        """The previous site (for its search index), on a dirty build."""
+        self.files: Files | None = None
+        self.built: set[str] = set()
+        self._filter = _NotDirtyWarning()
+
+    def on_config(self, config: Any) -> Any:
+        if self.dirty:
+            logging.getLogger("mkdocs.commands.build").addFilter(self._filter)
+        return config
 
     def on_files(self, files: Files, /, *, config: Any) -> Files:
-        """The pages not written yet join the site's files as MkDocs would have found them."""
+        """The pages not written yet join the site's files as MkDocs would have found them, in
+        the order of a complete folder; on a dirty build, every page to build again is
+        unlinked from the previous site first."""
         missing = [
             File(uri, config["docs_dir"], config["site_dir"], config["use_directory_urls"])
             for uri in sorted(self.pending)
             if files.get_file_from_path(uri) is None
         ]
         set_exclusions(missing, config)
-        for file in missing:
-            files.append(file)
+        ordered = sorted([*files, *missing], key=lambda f: walk_order(f.src_uri))
+        files = Files(ordered)
+        self.files = files
+        if self.dirty:
+            site = Path(config["site_dir"])
+            for name in REMADE:
+                (site / name).unlink(missing_ok=True)
+            for file in files:
+                # Pages in the navigation are always built: a page MkDocs skips has no title,
+                # and every page's navigation shows theirs. They are few; the thousands of
+                # study and cell pages are not in the navigation.
+                in_nav = file.is_documentation_page() and not file.inclusion.is_not_in_nav()
+                if in_nav or file.src_uri in self.pending or file.is_modified():
+                    Path(file.abs_dest_path).unlink(missing_ok=True)
+                    if file.is_documentation_page():
+                        self.built.add(file.url)
         return files
 
     def on_pre_page(self, page: Page, /, *, config: Any, files: Any) -> Page:
@@ -50,3 +116,73 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
                 )
             self.pending.difference_update(batch)
         return page
+
+    def on_post_build(self, config: Any) -> None:
+        logging.getLogger("mkdocs.commands.build").removeFilter(self._filter)
+        site = Path(config["site_dir"])
+        if self.dirty:
+            self._remove_gone(site)
+        self._search_index(site)
+
+    def _remove_gone(self, site: Path) -> None:
+        """Remove what the previous site had and this one no longer makes (a deleted study's
+        page): everything but the files MkDocs made now and what the render adds after."""
+        assert self.files is not None
+        keep = {Path(f.abs_dest_path).resolve() for f in self.files}
+        keep |= {(site / name).resolve() for name in REMADE}
+        for top, folders, names in os.walk(site, topdown=False):
+            here = Path(top)
+            if here == site:
+                folders[:] = []
+            for name in names:
+                path = here / name
+                if path.resolve() not in keep and not _theirs(site, path):
+                    path.unlink()
+            if here != site and not any(here.iterdir()):
+                here.rmdir()
+
+    def _search_index(self, site: Path) -> None:
+        """Sort the search index by page, and on a dirty build take the entries of the pages
+        not built now from the previous site's index."""
+        index_file = site / SEARCH_INDEX
+        if not index_file.is_file() or self.files is None:
+            return
+        index = json.loads(index_file.read_text(encoding="utf-8"))
+        docs = index.get("docs", [])
+        if self.dirty and self.previous is not None:
+            old_file = self.previous / SEARCH_INDEX
+            old = json.loads(old_file.read_text(encoding="utf-8")) if old_file.is_file() else {}
+            pages = {f.url for f in self.files.documentation_pages()}
+            docs += [
+                d
+                for d in old.get("docs", [])
+                if (page := d["location"].partition("#")[0]) in pages and page not in self.built
+            ]
+        order = {f.url: i for i, f in enumerate(self.files.documentation_pages())}
+        docs.sort(key=lambda d: order.get(d["location"].partition("#")[0], len(order)))
+        index["docs"] = docs
+        tmp = index_file.with_name(index_file.name + ".tmp")
+        tmp.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
+        os.replace(tmp, index_file)
+
+
+def _theirs(site: Path, path: Path) -> bool:
+    """Files other tools put in the site: Pagefind's index (made again after MkDocs)."""
+    return path.relative_to(site).parts[0] in ("pagefind",)
+
+
+def link_tree(source: Path, into: Path, skip: tuple[str, ...] = ()) -> None:
+    """Hard-link every file of `source` into `into` (folders made), except the top-level
+    entries named in `skip`: the previous site, reused without a copy."""
+    for top, folders, names in os.walk(source):
+        here = Path(top)
+        rel = here.relative_to(source)
+        if rel == Path("."):
+            folders[:] = [f for f in folders if f not in skip]
+            names = [n for n in names if n not in skip]
+        (into / rel).mkdir(parents=True, exist_ok=True)
+        for name in names:
+            try:
+                os.link(here / name, into / rel / name)
+            except OSError:
+                shutil.copy2(here / name, into / rel / name)

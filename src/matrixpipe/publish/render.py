@@ -1,18 +1,20 @@
-"""Stage 4, render: the resolved collection as plain Markdown pages, feeds and redirects.
+"""Stage 4, render: the public view as plain Markdown pages, feeds, redirects, the API and
+the downloads.
 
 The pipeline renders; MkDocs only turns Markdown into HTML. Everything here writes files into the
 generated docs folder `site/docs/`, which a plain `mkdocs build -f site/mkdocs.yml` (or Zensical)
-turns into the site: no logic lives in MkDocs plugins. `matrixpipe build` renders in two parts,
-`render_first` and then `write_later` beside MkDocs (see `matrixpipe.commands.build`), and writes the API
-and the downloads straight into the built site.
+turns into the site: no logic lives in MkDocs plugins. Every file is an `Output`; a study's and a
+cell's carry the digest of their inputs, and only those whose inputs changed are made again
+(`publish.incremental`). `matrixpipe build` renders in two parts, `render_first` and then
+`write_later` beside MkDocs (`publish.site`), and writes the API and the downloads straight
+into the built site.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
-from itertools import chain
+from functools import cache, partial
 from pathlib import Path
 
 from matrixpipe.check.resolve import Collection
@@ -23,6 +25,7 @@ from matrixpipe.publish import memo
 from matrixpipe.publish.context import API_ROOT, DOWNLOADS_ROOT, RenderContext
 from matrixpipe.publish.feeds import render_feeds
 from matrixpipe.publish.forked import Forked
+from matrixpipe.publish.incremental import Keys, Manifest, Output, pending, read_text, write_outputs
 from matrixpipe.publish.markdown import bite_markdown, fragment
 from matrixpipe.publish.pages.cells import render_cell
 from matrixpipe.publish.pages.find import FIND, render_find
@@ -31,14 +34,7 @@ from matrixpipe.publish.pages.indexes import INDEX_PAGES, render_indexes
 from matrixpipe.publish.pages.studies import render_study
 from matrixpipe.publish.pages.whatsnew import WHATS_NEW, render_whats_new
 from matrixpipe.publish.redirects import render_redirects
-from matrixpipe.publish.tree import (
-    SiteError,
-    hand_written,
-    merge,
-    remove_stale,
-    site_dir,
-    write_changed,
-)
+from matrixpipe.publish.tree import SiteError, hand_written, remove_stale, site_dir, write_changed
 from matrixpipe.publish.view import PublicView, Urls
 
 __all__ = [
@@ -54,8 +50,7 @@ __all__ = [
 ]
 
 
-ALL = slice(None)
-# From this many visible studies, a forked child renders half of the study pages.
+# From this many study pages to make, a forked child makes half of them.
 SHARED_RENDER = 1000
 
 
@@ -68,37 +63,36 @@ class Rendered:
     changed: int
 
 
-def iter_pages(ctx: RenderContext, studies: slice = ALL) -> Iterator[tuple[str, str]]:
-    """Every generated file as (docs path, text), one at a time: linear in time, and the whole
-    site is never held in memory at once. `studies` picks the share of the study pages this
-    stream renders."""
-    yield from iter_first(ctx)
-    yield from iter_listings(ctx)
-    yield from iter_studies(ctx, studies)
-    yield from headless_files(ctx)
-
-
-def iter_first(ctx: RenderContext) -> Iterator[tuple[str, str]]:
-    """The home page, the matrices, What's new, the feeds and the redirects: what MkDocs
-    needs first."""
-    yield "index.md", render_home(ctx, latest_changes(ctx))
+def first_outputs(ctx: RenderContext) -> Iterator[Output]:
+    """The home page, the matrices, What's new, Find studies, the feeds and the redirects:
+    what MkDocs needs first. Each reads the whole collection: made every run."""
+    yield Output("index.md", None, lambda: render_home(ctx, latest_changes(ctx)))
     for matrix in ctx.view.matrices:
-        yield ctx.matrix_path(matrix.id), render_matrix(ctx, matrix)
-    yield WHATS_NEW, render_whats_new(ctx)
-    yield FIND, render_find(ctx)  # the faceted search page
-    yield from render_feeds(ctx).items()
-    yield from render_redirects(ctx).items()
+        yield Output(ctx.matrix_path(matrix.id), None, lambda m=matrix: render_matrix(ctx, m))
+    yield Output(WHATS_NEW, None, lambda: render_whats_new(ctx))
+    yield Output(FIND, None, lambda: render_find(ctx))  # the faceted search page
+    for path, text in render_feeds(ctx).items():
+        yield Output(path, None, lambda t=text: t)
+    for path, text in render_redirects(ctx).items():
+        yield Output(path, None, lambda t=text: t)
 
 
-def iter_listings(ctx: RenderContext) -> Iterator[tuple[str, str]]:
-    """The cell pages and the index pages, which list the studies."""
-    for key, cell in ctx.view.cells.items():
-        yield ctx.cell_path(key), render_cell(ctx, cell)
-    yield from render_indexes(ctx).items()
+def later_outputs(ctx: RenderContext, keys: Keys) -> list[Output]:
+    """The cell pages and the study pages, keyed by their inputs, and the index pages."""
+    cells = [
+        Output(ctx.cell_path(key), keys.cell(cell), lambda c=cell: render_cell(ctx, c))
+        for key, cell in ctx.view.cells.items()
+    ]
+    indexes = cache(partial(render_indexes, ctx))  # one pass makes them all, when first asked
+    studies = [
+        Output(ctx.study_path(s.id), keys.study(s), lambda s=s: render_study(ctx, s))
+        for s in ctx.view.study_pages
+    ]
+    return [*cells, *(Output(p, None, lambda p=p: indexes()[p]) for p in INDEX_PAGES), *studies]
 
 
 def later_paths(ctx: RenderContext) -> list[str]:
-    """The docs paths of `iter_listings` and `iter_studies`, without rendering them."""
+    """The docs paths of the cell, index and study pages, without rendering them."""
     return [
         *(ctx.cell_path(key) for key in ctx.view.cells),
         *INDEX_PAGES,
@@ -106,24 +100,18 @@ def later_paths(ctx: RenderContext) -> list[str]:
     ]
 
 
-def iter_studies(ctx: RenderContext, share: slice = ALL) -> Iterator[tuple[str, str]]:
-    """The pages of a share of the visible studies, as (docs path, text)."""
-    for study in ctx.view.study_pages[share]:
-        yield ctx.study_path(study.id), render_study(ctx, study)
+def headless_outputs(ctx: RenderContext, keys: Keys, root: Path) -> Iterator[Output]:
+    """The JSON API under `api/v1/` and the downloads under `downloads/`, as outputs relative
+    to `root`; the files made of many others read theirs back from `root`."""
+    from matrixpipe.publish.api import api_outputs
+    from matrixpipe.publish.downloads import download_outputs
 
-
-def headless_files(ctx: RenderContext) -> Iterator[tuple[str, str]]:
-    """The JSON API under `api/v1/` and the reference-manager downloads under `downloads/`, as
-    (docs path, text). One set is let go before the next is made: at 10,000 studies each holds
-    a few hundred megabytes of text."""
-    from matrixpipe.publish.api import api_files
-    from matrixpipe.publish.downloads import download_files
-
-    api = api_files(ctx.view, ctx.site.title)
-    yield from ((f"{API_ROOT}/{path}", text) for path, text in api.items())
-    del api
-    downloads = download_files(ctx.view)
-    yield from ((f"{DOWNLOADS_ROOT}/{path}", text) for path, text in downloads.items())
+    for prefix, outputs in (
+        (API_ROOT, api_outputs(ctx.view, ctx.site.title, keys, read_text(root / API_ROOT))),
+        (DOWNLOADS_ROOT, download_outputs(ctx.view, keys, read_text(root / DOWNLOADS_ROOT))),
+    ):
+        for output in outputs:
+            yield Output(f"{prefix}/{output.path}", output.key, output.make)
 
 
 def render_context(
@@ -138,69 +126,110 @@ def render_context(
     return RenderContext(view, config.site, history, periods)
 
 
-def render(repo: Path, ctx: RenderContext) -> Rendered:
+def render(repo: Path, ctx: RenderContext, clean: bool = False) -> Rendered:
     """Render into `<repo>/site/docs/`, with the hand-written pages, the JSON API and the
     downloads, so a plain `mkdocs build` or Zensical builds it all.
 
-    A large collection's study pages are shared with a forked child: half each, on two cores.
-    Citations and contributor HTML are memoised between runs (`matrixpipe.publish.memo`); the memos are
-    saved here, and by `matrixpipe build` once its API is written.
+    Only the files whose inputs changed since the last render are made (`clean`: all). Many
+    study pages to make are shared with a forked child: half each, on two cores. Citations and
+    contributor HTML are memoised between runs (`publish.memo`).
     """
     memo.load(repo)
-    docs, pages = _docs_and_pages(repo, later_paths(ctx))
-    if len(ctx.view.studies) < SHARED_RENDER:
-        tree, changed = write_changed(merge(iter_pages(ctx), pages), docs)
-    else:
-        child = partial(_write_studies, ctx, docs, slice(1, None, 2))
-        with Forked(child) as other:
-            mine = iter_pages(ctx, studies=slice(0, None, 2))
-            tree, changed = write_changed(merge(mine, pages), docs)
-            their_tree, their_changed, their_memos = other.result()
+    firsts = list(first_outputs(ctx))
+    docs, pages = _docs_and_pages(repo, [*later_paths(ctx), *(o.path for o in firsts)])
+    manifest = Manifest.of(repo, docs, use=not clean)
+    keys = Keys(ctx)
+    tree, changed = write_changed(pages.items(), docs)
+    first, more = write_outputs(firsts, docs, manifest)
+    later = later_outputs(ctx, keys)
+    todo = list(pending(later, docs, manifest))
+    if len(todo) >= SHARED_RENDER:
+        theirs = todo[1::2]
+        with Forked(partial(_write_share, docs, theirs)) as other:
+            mine, written = write_outputs(_except(later, theirs), docs, manifest)
+            their_written, their_manifest, their_memos = other.result()
         memo.absorb(their_memos)
-        tree |= their_tree
-        changed += their_changed
-    changed += remove_stale(docs, tree)
+        manifest.new.update(their_manifest)
+        mine |= {o.path for o in theirs}
+        written += their_written
+    else:
+        mine, written = write_outputs(later, docs, manifest)
+    headless, made = write_outputs(headless_outputs(ctx, keys, docs), docs, manifest)
+    tree |= first | mine | headless
+    changed += more + written + made + remove_stale(docs, tree)
+    manifest.save()
     memo.save(repo)
     return Rendered(docs, len(tree), changed)
 
 
-def render_first(repo: Path, ctx: RenderContext) -> tuple[Rendered, list[str]]:
-    """Render what MkDocs needs first (`iter_first`) into `<repo>/site/docs/`, with the
-    hand-written pages, and remove whatever is no longer generated; `write_later` then writes
-    the cell, index and study pages while MkDocs runs (see `matrixpipe.publish.pagegate`).
+def _except(outputs: list[Output], theirs: list[Output]) -> list[Output]:
+    skip = {o.path for o in theirs}
+    return [o for o in outputs if o.path not in skip]
 
-    Returns what is rendered once `write_later` is done, and the paths it will write.
-    """
+
+def _write_share(
+    docs: Path, share: list[Output]
+) -> tuple[int, dict[str, tuple[str, int]], memo.Payload]:
+    manifest = Manifest(None)
+    _, written = write_outputs(share, docs, manifest)
+    return written, manifest.new, memo.used()
+
+
+@dataclass
+class FirstPart:
+    """What `render_first` did: the docs folder, the later pages still to write (their
+    outputs, and the paths MkDocs must wait for), and the manifest both parts fill."""
+
+    rendered: Rendered
+    later: list[Output]
+    pending: list[str]
+    manifest: Manifest
+    keys: Keys
+
+
+def render_first(repo: Path, ctx: RenderContext, clean: bool = False) -> FirstPart:
+    """Render what MkDocs needs first (`first_outputs`) into `<repo>/site/docs/`, with the
+    hand-written pages, and remove whatever is no longer generated; `write_later` then writes
+    the cell, index and study pages whose inputs changed while MkDocs runs (`pagegate`)."""
     memo.load(repo)
-    later = later_paths(ctx)
-    docs, pages = _docs_and_pages(repo, later)
-    tree, changed = write_changed(merge(iter_first(ctx), pages), docs)
-    tree.update(later)
-    changed += remove_stale(docs, tree)
-    return Rendered(docs, len(tree), changed), later
+    firsts = list(first_outputs(ctx))
+    docs, pages = _docs_and_pages(repo, [*later_paths(ctx), *(o.path for o in firsts)])
+    manifest = Manifest.of(repo, docs, use=not clean)
+    keys = Keys(ctx)
+    tree, changed = write_changed(pages.items(), docs)
+    first, more = write_outputs(firsts, docs, manifest)
+    later = later_outputs(ctx, keys)
+    todo = [o.path for o in pending(later, docs, manifest)]
+    tree |= first | {o.path for o in later}
+    changed += more + remove_stale(docs, tree)
+    return FirstPart(Rendered(docs, len(tree), changed), later, todo, manifest, keys)
 
 
 def write_later(
-    ctx: RenderContext, docs: Path, report: Callable[[list[str]], None], batch: int = 50
+    outputs: Iterable[Output],
+    docs: Path,
+    manifest: Manifest,
+    report: Callable[[list[str]], None],
+    batch: int = 50,
 ) -> int:
-    """Write each cell, index and study page that changed, reporting the paths done in
-    batches; how many were written."""
-    changed = 0
+    """Write each later page whose inputs changed, reporting every path once it is current,
+    in batches; how many were written."""
+    written = 0
     done: list[str] = []
-    for path, text in chain(iter_listings(ctx), iter_studies(ctx)):
-        changed += write_changed([(path, text.encode("utf-8"))], docs)[1]
-        done.append(path)
+    for output in outputs:
+        written += write_outputs([output], docs, manifest)[1]
+        done.append(output.path)
         if len(done) >= batch:
             report(done)
             done = []
     if done:
         report(done)
-    return changed
+    return written
 
 
 def _docs_and_pages(repo: Path, apart: list[str]) -> tuple[Path, dict[str, bytes]]:
     """The docs folder (made if missing) and the hand-written pages, none on the path of a
-    page written apart from them (a cell, index or study page)."""
+    generated page."""
     site = site_dir(repo)
     docs = site / "docs"
     docs.mkdir(parents=True, exist_ok=True)
@@ -213,22 +242,16 @@ def _docs_and_pages(repo: Path, apart: list[str]) -> tuple[Path, dict[str, bytes
     return docs, pages
 
 
-def _write_studies(
-    ctx: RenderContext, docs: Path, share: slice
-) -> tuple[set[str], int, memo.Payload]:
-    pages = ((path, text.encode("utf-8")) for path, text in iter_studies(ctx, share))
-    return (*write_changed(pages, docs), memo.used())
-
-
-def write_headless(ctx: RenderContext, into: Path) -> int:
-    """Write the JSON API and the downloads into an empty folder; how many files."""
-    made: set[Path] = set()
-    count = 0
-    for rel, text in headless_files(ctx):
-        path = into / rel
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
-        path.write_bytes(text.encode("utf-8"))
-        count += 1
-    return count
+def write_headless(
+    ctx: RenderContext, keys: Keys, into: Path, manifest: Manifest
+) -> tuple[set[str], int]:
+    """Write the JSON API and the downloads into `into` (the new site, or a folder beside it),
+    making only what changed; (every path, how many written). Files left from an earlier build
+    that are no longer made are removed."""
+    tree, written = write_outputs(headless_outputs(ctx, keys, into), into, manifest)
+    for root in (API_ROOT, DOWNLOADS_ROOT):
+        if (into / root).is_dir():
+            written += remove_stale(
+                into / root, {p[len(root) + 1 :] for p in tree if p.startswith(root + "/")}
+            )
+    return tree, written

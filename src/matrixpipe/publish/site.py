@@ -4,6 +4,11 @@ MkDocs writes into a fresh folder beside the target, which replaces the old site
 everything succeeded, so a failed build leaves the last good site in place. The parent renders
 what MkDocs needs first, then runs MkDocs while a forked child writes the cell, index and study
 pages (MkDocs waits at each: `pagegate`) and then the JSON API and the downloads.
+
+A warm build reuses the previous site: when it was built with the same theme, settings and
+navigation (its stamp), the fresh folder starts as hard links to it, only the pages and files
+whose inputs changed are made again (`publish.incremental`), and MkDocs builds only those pages
+(its dirty mode, guarded by `pagegate`). The result is byte for byte a cold build's.
 """
 
 from __future__ import annotations
@@ -20,14 +25,19 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from matrixpipe.check.cache import content_digest, salt
 from matrixpipe.check.resolve import Collection
 from matrixpipe.config import Config, SiteConfig
 from matrixpipe.fsutil import leftover, temporary_prefix
 from matrixpipe.git.history import History
 from matrixpipe.interrupt import signals_held, terminate_as_exit
 from matrixpipe.publish import memo, search
+from matrixpipe.publish.context import API_ROOT, DOWNLOADS_ROOT
 from matrixpipe.publish.forked import Forked, ForkedError
+from matrixpipe.publish.incremental import Manifest
+from matrixpipe.publish.pagegate import link_tree
 from matrixpipe.publish.render import (
+    FirstPart,
     RenderContext,
     Rendered,
     render_context,
@@ -80,7 +90,11 @@ def build_site(
                         prefix=temporary_prefix(target.name + ".api"), dir=target.parent
                     )
                 )
-            problems = _render_and_build(repo, checked, config, drafts, history, fresh, staging)
+            stamp = site_stamp(repo, config, checked.collection, drafts)
+            warm = _warm_start(repo, target, fresh, staging, stamp)
+            problems, manifest = _render_and_build(
+                repo, checked, config, drafts, history, (fresh, staging, target), warm, stamp
+            )
             if not problems:  # search: Pagefind indexes the built folder, before the swap
                 problems = search.index(config.site.search, fresh)
             if problems:
@@ -88,6 +102,8 @@ def build_site(
             fresh.chmod(0o755)
             with signals_held():
                 _swap(fresh, target)
+            manifest.stamp = stamp
+            manifest.save()  # only now: it describes the site in place
         finally:
             with signals_held():
                 for folder in (fresh, staging):
@@ -102,46 +118,119 @@ def _render_and_build(
     config: Config,
     drafts: bool,
     history: History | None,
-    fresh: Path,
-    staging: Path,
-) -> list[str]:
+    folders: tuple[Path, Path, Path],
+    warm: bool,
+    stamp: str,
+) -> tuple[list[str], Manifest]:
     """Render the pages MkDocs needs first, then run MkDocs while a forked child writes the
-    cell, index and study pages (MkDocs waits at each one it reaches first: `PageGate`), then the
-    JSON API and the downloads (thousands of small files MkDocs would only copy) into `staging`;
-    all of it ends up in `fresh`. The parent drops the collection before MkDocs runs: MkDocs
-    needs the memory."""
+    cell, index and study pages whose inputs changed (MkDocs waits at each one it reaches
+    first: `PageGate`), then the JSON API and the downloads (thousands of small files MkDocs
+    would only copy) into `staging`; all of it ends up in `fresh`. The parent drops the
+    collection before MkDocs runs: MkDocs needs the memory. Returns MkDocs' problems and the
+    manifest of the API and downloads made (saved once the site is in place)."""
     from matrixpipe.publish.pagegate import PageGate
 
+    fresh, staging, target = folders
     ctx = render_context(checked.collection, config, drafts, history)
-    first, later = render_first(repo, ctx)
-    job = partial(_later_then_headless, repo, ctx, first.docs, staging)
+    first = render_first(repo, ctx)
+    manifest = Manifest.of(repo, target, use=warm, stamp=stamp)
+    job = partial(_later_then_headless, repo, ctx, first, staging, manifest)
+    epoch = _source_date(ctx)
     with Forked(job, reports=True) as child:
         del ctx, job  # the child has them; Forked keeps the job only where it cannot fork
         checked.release()
         memo.clear()
-        gate = PageGate(later, child.reports())
-        problems = mkdocs_build(repo, config.site, fresh, plugins={"matrixpipe-page-gate": gate})
+        gate = PageGate(first.pending, child.reports(), dirty=warm, previous=target)
+        with _source_date_epoch(epoch):
+            problems = mkdocs_build(
+                repo, config.site, fresh, plugins={"matrixpipe-page-gate": gate}, dirty=warm
+            )
         try:
-            written = child.result()
+            written, made = child.result()
         except ForkedError as exc:
             problems.append(
                 f"ERROR: rendering the cell, index and study pages or the API failed:\n{exc}"
             )
-            written = 0
-    say_rendered(repo, Rendered(first.docs, first.files, first.changed + written))
-    return problems or _move_in(staging, fresh)
+            written, made = 0, {}
+    manifest.new = made
+    rendered = first.rendered
+    say_rendered(repo, Rendered(rendered.docs, rendered.files, rendered.changed + written))
+    return problems or _move_in(staging, fresh), manifest
 
 
 def _later_then_headless(
-    repo: Path, ctx: RenderContext, docs: Path, staging: Path, report: Callable[[list[str]], None]
-) -> int:
-    """The forked child's job: the cell, index and study pages (reported as they are written),
-    then the API and the downloads, then the memos (the child holds them all); how many pages
-    changed."""
-    written = write_later(ctx, docs, report)
-    write_headless(ctx, staging)
+    repo: Path,
+    ctx: RenderContext,
+    first: FirstPart,
+    staging: Path,
+    manifest: Manifest,
+    report: Callable[[list[str]], None],
+) -> tuple[int, dict[str, tuple[str, int]]]:
+    """The forked child's job: the cell, index and study pages (reported as they are current),
+    then the API and the downloads, then the memos (the child holds them all); how many files
+    it wrote, and the keys of the API and downloads for the site's manifest."""
+    written = write_later(first.later, first.rendered.docs, first.manifest, report)
+    first.manifest.save()
+    _, made = write_headless(ctx, first.keys, staging, manifest)
     memo.save(repo)
-    return written
+    return written + made, manifest.new
+
+
+def site_stamp(repo: Path, config: Config, collection: Collection, drafts: bool) -> str:
+    """What every page of a built site depends on beyond its own source: matrixpipe and the
+    theme's versions, `mkdocs.yml`, the theme overrides and the hand-written pages, the site
+    settings, preview or public, and the matrices (the navigation). A warm build reuses the
+    previous site only when its stamp is this one."""
+    from importlib.metadata import version
+
+    site = site_dir(repo)
+    parts: list[object] = [
+        salt(),
+        version("mkdocs"),
+        version("mkdocs-material"),
+        config.site.model_dump_json(),
+        drafts,
+        sorted((m.id, m.title) for m in collection.matrices.values()),
+    ]
+    files = [site / "mkdocs.yml"]
+    for folder in ("overrides", "pages"):
+        files += sorted(p for p in (site / folder).rglob("*") if p.is_file())
+    for path in files:
+        parts.append((path.relative_to(site).as_posix(), content_digest(path.read_bytes())))
+    return content_digest(repr(parts).encode())
+
+
+def _warm_start(repo: Path, target: Path, fresh: Path, staging: Path, stamp: str) -> bool:
+    """Start the fresh site from hard links to the previous one (the API and downloads into
+    `staging`), when the previous site exists with a manifest of the same stamp."""
+    if not (target.is_dir() and Manifest.of(repo, target, stamp=stamp).trusted):
+        return False
+    link_tree(target, fresh, skip=(API_ROOT.split("/")[0], DOWNLOADS_ROOT, "pagefind"))
+    for folder in (API_ROOT.split("/")[0], DOWNLOADS_ROOT):
+        if (target / folder).is_dir():
+            link_tree(target / folder, staging / folder)
+    return True
+
+
+def _source_date(ctx: RenderContext) -> int:
+    """The collection's newest change (Git), as the site's build date: two builds of one tree
+    write the same sitemap."""
+    newest = max((d.updated for d in ctx.history.dates.values()), default=None)
+    return int(newest.timestamp()) if newest is not None else 0
+
+
+@contextmanager
+def _source_date_epoch(epoch: int) -> Iterator[None]:
+    """MkDocs dates the sitemap by SOURCE_DATE_EPOCH (reproducible builds), else by today."""
+    old = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = old
 
 
 def _move_in(staging: Path, fresh: Path) -> list[str]:
@@ -184,7 +273,11 @@ def mkdocs_overrides(site: SiteConfig) -> dict[str, Any]:
 
 
 def mkdocs_build(
-    repo: Path, site: SiteConfig, into: Path, plugins: dict[str, Any] | None = None
+    repo: Path,
+    site: SiteConfig,
+    into: Path,
+    plugins: dict[str, Any] | None = None,
+    dirty: bool = False,
 ) -> list[str]:
     """Run MkDocs (strict) through its Python API, with `plugins` added to the site's own;
     returns every warning or error it logged."""
@@ -205,7 +298,7 @@ def mkdocs_build(
             )
             for name, plugin in (plugins or {}).items():
                 config.plugins[name] = plugin
-            build(config)
+            build(config, dirty=dirty)
         except MkDocsException as exc:
             if not problems:
                 problems.append(str(exc))
