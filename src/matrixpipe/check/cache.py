@@ -236,3 +236,38 @@ def _facts(t: tuple[Any, ...]) -> Facts:
     if not isinstance(t, tuple) or len(t) != len(Facts._fields):
         raise ValueError("not the facts of an entry")
     return Facts(*t[:-1], tuple(_diagnostic(d) for d in t[-1]))
+
+
+_DATA = "data.marshal"
+
+
+class DataCache:
+    """path → (content digest, the entry's parsed data): a build assembles the collection
+    from it without parsing again the files the check's cache already knew (the models are
+    validated from the data, which is cheap; the YAML parse is not)."""
+
+    def __init__(self, repo: Path) -> None:
+        self.file = cache_dir(repo) / _DATA
+        loaded = read_cache_file(self.file)
+        self.old: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+        self.new: dict[str, tuple[str, dict[str, Any]]] = {}
+
+    def get(self, path: str, digest: str) -> dict[str, Any] | None:
+        hit = self.old.get(path)
+        if (
+            isinstance(hit, tuple)
+            and len(hit) == 2
+            and hit[0] == digest
+            and isinstance(hit[1], dict)
+        ):
+            return hit[1]
+        return None
+
+    def put(self, path: str, digest: str, data: dict[str, Any]) -> None:
+        self.new[path] = (digest, data)
+
+    def save(self) -> None:
+        if self.new.keys() != self.old.keys() or any(
+            self.old.get(k, (None,))[0] != v[0] for k, v in self.new.items()
+        ):
+            write_cache_file(self.file, self.new)

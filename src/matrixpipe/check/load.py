@@ -224,8 +224,12 @@ def _bad_name(relpath: str, kind: Kind) -> Diagnostic | None:
     )
 
 
-def read_document(relpath: str, kind: Kind, raw: bytes) -> Document | Diagnostic:
-    """Decode and parse one file's bytes into a Document, or say why it cannot be."""
+def read_document(
+    relpath: str, kind: Kind, raw: bytes, data: dict[str, Any] | None = None
+) -> Document | Diagnostic:
+    """Decode and parse one file's bytes into a Document, or say why it cannot be. With
+    `data` (what this file's bytes parsed to before: the signed data cache), the YAML is not
+    parsed again."""
     if len(raw) > MAX_FILE_BYTES:  # blobs from Git arrive here without a size check
         return _too_large(relpath)
     text = _decode(relpath, raw)
@@ -254,6 +258,9 @@ def read_document(relpath: str, kind: Kind, raw: bytes) -> Document | Diagnostic
             "the file is empty",
             "start from `matrixpipe new` or copy an existing entry",
         )
+    if data is not None:
+        doc.data = data
+        return doc
     try:
         yamlload.prescan(doc.yaml_text)
         data = yamlload.to_data(yamlload.compose(doc.yaml_text))

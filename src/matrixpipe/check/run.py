@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from matrixpipe.check.cache import LEGACY_DIR, EntryCache, Payload, content_digest
+from matrixpipe.check.cache import LEGACY_DIR, DataCache, EntryCache, Payload, content_digest
 from matrixpipe.check.facts import Facts, extract
 from matrixpipe.check.load import (
     Document,
@@ -51,14 +51,35 @@ class Result:
     only if the collection is asked for, from these bytes, never read from disk again."""
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     """(kind, id) → the path of the entry that owns the id (the judge's index)."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """Each entry file's content digest."""
+    cached: bool = True
+    """Whether the caches may be used (not for a base tree checked from history)."""
 
     @cached_property
     def collection(self) -> Collection:
         """Every valid entry assembled for rendering: the check's own entries, plus the pending
-        files parsed and validated now (each file is parsed once per run)."""
-        done = [entry for *_, entry, _ in _process_all(self.pending, with_entries=True) if entry]
+        files validated now, each from the data it parsed to before (the signed data cache)
+        or, failing that, parsed now: no file is parsed twice in a run."""
+        data = DataCache(self.repo) if self.cached else None
+        known, unknown = [], []
+        for path, kind, raw in self.pending:
+            hit = data.get(path, self.digests[path]) if data is not None else None
+            (known if hit is not None else unknown).append((path, kind, raw, hit))
+        done = []
+        for path, kind, raw, hit in known:
+            doc = read_document(path, kind, raw, hit)
+            entry = validate_document(doc)[0] if isinstance(doc, Document) else None
+            if entry is not None:
+                done.append(entry)
+        jobs = [(path, kind, raw) for path, kind, raw, _ in unknown]
+        done += [entry for _, entry, _ in _process_all(jobs, with_entries=True) if entry]
         self.pending = []
         self.entries += done
+        if data is not None:
+            for entry in self.entries:
+                data.put(entry.doc.path, self.digests[entry.doc.path], entry.doc.data)
+            data.save()
         return assemble(self.entries, self.owners)
 
     def release(self) -> None:
@@ -91,6 +112,7 @@ def check(
     entries: list[Entry] = []
     todo: list[tuple[str, Kind, bytes, str]] = []
     pending: list[tuple[str, Kind, bytes]] = []
+    digests: dict[str, str] = {}
     for path in paths:
         kind = classify(path)
         if kind is None:
@@ -100,7 +122,7 @@ def check(
         if isinstance(raw, Diagnostic):
             report.add(raw)
             continue
-        digest = content_digest(raw)
+        digest = digests[path] = content_digest(raw)
         hit = cache.get(path, digest)
         if hit is None:
             todo.append((path, kind, raw, digest))
@@ -142,7 +164,7 @@ def check(
     report.diagnostics = config.apply(report.diagnostics)
     kinds = Counter(kind for p in paths if (kind := classify(p)))
     report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
-    return Result(repo, report, config, entries, pending, judged.owners)
+    return Result(repo, report, config, entries, pending, judged.owners, digests, cached=use_cache)
 
 
 def _jurisdictions(

@@ -62,6 +62,8 @@ class Keys:
         self.ctx = ctx
         self.view = ctx.view
         self.documents = ctx.view.collection.documents
+        self._studies: dict[str, str] = {}
+        self._cells: dict[str, str] = {}
 
     @cached_property
     def run(self) -> str:
@@ -110,7 +112,13 @@ class Keys:
         return [study.summary, *study.key_points, *(p.note for p in study.placements)]
 
     def study(self, study: models.Study) -> str:
-        """A study's page, its API document and its downloads."""
+        """A study's page, its API document and its downloads (computed once per study)."""
+        key = self._studies.get(study.id)
+        if key is None:
+            key = self._studies[study.id] = self._study(study)
+        return key
+
+    def _study(self, study: models.Study) -> str:
         placed = sorted({p.cell for p in study.placements})
         return _digest(
             self.run,
@@ -125,7 +133,13 @@ class Keys:
         )
 
     def cell(self, cell: Cell) -> str:
-        """A cell's page, its API document and its downloads."""
+        """A cell's page, its API document and its downloads (computed once per cell)."""
+        key = self._cells.get(cell.key)
+        if key is None:
+            key = self._cells[cell.key] = self._cell(cell)
+        return key
+
+    def _cell(self, cell: Cell) -> str:
         listed = [item.study for item in cell.listings]
         return _digest(
             self.run,

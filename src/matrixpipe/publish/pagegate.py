@@ -14,6 +14,11 @@ search index: the entries of the pages built now, with the previous entries of t
 The search index's entries are sorted by page (in MkDocs' order) in every build, so the same
 tree gives the same index whatever the timing of the processes.
 
+Generated pages are headings plus raw HTML blocks (the sanitised contributor HTML, the
+listings): Python-Markdown would still parse every block with its HTML parser, which at 10,000
+studies is most of MkDocs' time. The plugin sets each raw block aside before Markdown runs and
+puts it back after, unchanged (`on_page_markdown`, `on_page_content`).
+
 The plugin is added by `matrixpipe build` alone: `site/mkdocs.yml` names no plugins, and the
 rendered folder builds the same with a plain `mkdocs build` or Zensical.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -34,6 +40,8 @@ from mkdocs.structure.files import File, Files, set_exclusions
 from mkdocs.structure.pages import Page
 
 SEARCH_INDEX = "search/search_index.json"
+_RAW_BLOCK = re.compile(r"<(?:div|ul|ol|dl|p|table|details|blockquote|section)[\s>]")
+_STASHED = re.compile(r"<p>MPRAWBLOCK(\d{6})MP</p>")
 REMADE = ("sitemap.xml", "sitemap.xml.gz", "404.html", SEARCH_INDEX)
 """What MkDocs writes on every build, dirty or not: unlinked first, so never written into."""
 
@@ -70,6 +78,7 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
         self.previous = previous
         """The previous site (for its search index), on a dirty build."""
         self.files: Files | None = None
+        self.stash: dict[str, list[str]] = {}
         self.built: set[str] = set()
         self._filter = _NotDirtyWarning()
 
@@ -116,6 +125,29 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
                 )
             self.pending.difference_update(batch)
         return page
+
+    def on_page_markdown(self, markdown: str, /, *, page: Page, config: Any, files: Any) -> str:
+        """Set each raw HTML block aside (a page with fenced code is left alone: a block in a
+        fence is code, not HTML)."""
+        if "```" in markdown or "~~~" in markdown:
+            return markdown
+        blocks = markdown.split("\n\n")
+        stash: list[str] = []
+        for i, block in enumerate(blocks):
+            if _RAW_BLOCK.match(block):
+                blocks[i] = f"MPRAWBLOCK{len(stash):06d}MP"
+                stash.append(block.strip("\n"))
+        if not stash:
+            return markdown
+        self.stash[page.file.src_uri] = stash
+        return "\n\n".join(blocks)
+
+    def on_page_content(self, html: str, /, *, page: Page, config: Any, files: Any) -> str:
+        """Put the raw blocks back where Markdown left their markers."""
+        stash = self.stash.pop(page.file.src_uri, None)
+        if not stash:
+            return html
+        return _STASHED.sub(lambda m: stash[int(m.group(1))], html)
 
     def on_post_build(self, config: Any) -> None:
         logging.getLogger("mkdocs.commands.build").removeFilter(self._filter)

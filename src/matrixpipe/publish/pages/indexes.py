@@ -99,7 +99,9 @@ def _page(
     keys = sorted(groups, key=order)
     jump = " · ".join(f"[{_label(index, k)}](#{index.prefix}-{slug(k)})" for k in keys)
     parts = [
-        front_matter(title=index.title),
+        # Out of the search index: it only repeats headlines that have pages of their own, and
+        # at 10,000 studies it is megabytes that search would parse on every build.
+        front_matter(title=index.title, search={"exclude": True}),
         f"# {index.title}\n\n{index.intro}\n\n",
         f"{jump}\n{{: .mp-jump }}\n\n" if jump else "No published studies yet.\n\n",
     ]
