@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 from pathlib import Path
 
 import git
@@ -12,7 +10,6 @@ import pytest
 
 from matrixpipe.publish.markdown import escape
 from matrixpipe.publish.sanitize import contributor_html
-from matrixpipe.publish.watch import Watcher
 
 from browser import add_site, snapshot
 from conftest import ROOT, RunCli
@@ -260,22 +257,6 @@ def test_hand_written_page_may_not_replace_a_cell_page(site_repo: Path, run_cli:
         assert result.exit_code == 2, result.output
         assert "site/pages/alcohol/E5.md has the path of a generated page" in result.output
     assert not (site_repo / "public").exists()
-
-
-def test_watcher_calls_back_when_an_entry_changes(tmp_path: Path) -> None:
-    entry = tmp_path / "entries" / "a.yaml"
-    entry.parent.mkdir()
-    entry.write_text("one")
-    changed = threading.Event()
-    watcher = Watcher([tmp_path / "entries"], changed.set, interval=0.05)
-    watcher.start()
-    try:
-        time.sleep(0.2)
-        assert not changed.is_set()
-        entry.write_text("two, longer")
-        assert changed.wait(5)
-    finally:
-        watcher.stop()
 
 
 # -- contributor Markdown, fragment by fragment ----------------------------------------------

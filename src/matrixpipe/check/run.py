@@ -55,15 +55,21 @@ class Result:
     """Each entry file's content digest."""
     cached: bool = True
     """Whether the caches may be used (not for a base tree checked from history)."""
+    previous: Result | None = None
+    """The run before in the same process (`serve`): its entries are reused where the file's
+    content is the same."""
 
     @cached_property
     def collection(self) -> Collection:
         """Every valid entry assembled for rendering: the check's own entries, plus the pending
         files validated now, each from the data it parsed to before (the signed data cache)
         or, failing that, parsed now: no file is parsed twice in a run."""
-        data = DataCache(self.repo) if self.cached else None
+        reused = self._reused()
+        data = DataCache(self.repo) if self.cached and len(reused) < len(self.pending) else None
         known, unknown = [], []
         for path, kind, raw in self.pending:
+            if path in reused:
+                continue
             hit = data.get(path, self.digests[path]) if data is not None else None
             (known if hit is not None else unknown).append((path, kind, raw, hit))
         done = []
@@ -75,12 +81,23 @@ class Result:
         jobs = [(path, kind, raw) for path, kind, raw, _ in unknown]
         done += [entry for _, entry, _ in _process_all(jobs, with_entries=True) if entry]
         self.pending = []
-        self.entries += done
+        self.entries += done + list(reused.values())
+        self.previous = None
         if data is not None:
             for entry in self.entries:
                 data.put(entry.doc.path, self.digests[entry.doc.path], entry.doc.data)
             data.save()
         return assemble(self.entries, self.owners)
+
+    def _reused(self) -> dict[str, Entry]:
+        """The previous run's entries of the pending files whose content is unchanged."""
+        before = self.previous
+        if before is None or before.pending:
+            return {}
+        same = {
+            path for path, _, _ in self.pending if before.digests.get(path) == self.digests[path]
+        }
+        return {e.doc.path: e for e in before.entries if e.doc.path in same}
 
     def release(self) -> None:
         """Drop the entries and the collection (the render is on disk): MkDocs needs the memory."""
@@ -94,6 +111,7 @@ def check(
     online: bool = False,
     use_cache: bool = True,
     publish: bool = False,
+    previous: Result | None = None,
 ) -> Result:
     """Check the collection in `repo`; every problem becomes a finding, none stops the run.
 

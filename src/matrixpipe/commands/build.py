@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from matrixpipe.check.run import Result, check
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.git.history import read_history
 from matrixpipe.publish.render import render, render_context
-from matrixpipe.publish.site import build_site, no_banner, say_rendered, show_mkdocs_log
+from matrixpipe.publish.site import build_site, say_rendered, show_mkdocs_log
 from matrixpipe.publish.tree import site_dir
 
 
@@ -75,29 +74,15 @@ def run_build(repo: Path, out: Path | None, drafts: bool, color: str = "auto") -
 
 
 def run_serve(repo: Path, drafts: bool, dev_addr: str | None, color: str = "auto") -> int:
-    """`matrixpipe serve`: render, serve with live reload, re-render when entries change."""
-    from mkdocs.commands.serve import serve
+    """`matrixpipe serve`: build, serve with live reload, rebuild what an edit changes."""
+    from matrixpipe.publish.serve import serve
+    from matrixpipe.report import reporter
 
-    from matrixpipe.publish.watch import Watcher
+    def report(result: Result) -> None:
+        if result.report.diagnostics:
+            reporter("text", repo, color).report(result.report)
 
-    def rerender() -> Result:
-        # A preview renders even with errors, so the author sees the page they are fixing.
-        result = _check_and_report(repo, color)
-        ctx = render_context(result.collection, result.config, drafts, read_history(repo))
-        say_rendered(repo, render(repo, ctx))
-        return result
-
-    result = rerender()
-    site = site_dir(repo)
-    no_banner()
+    site_dir(repo)  # a clear error before anything starts
     show_mkdocs_log()
-    watcher = Watcher([repo / "entries", site / "pages", repo / "matrixpipe.yml"], rerender)
-    watcher.start()
-    try:
-        options: dict[str, Any] = {"site_name": result.config.site.title}
-        if dev_addr:
-            options["dev_addr"] = dev_addr
-        serve(config_file=str(site / "mkdocs.yml"), livereload=True, watch_theme=True, **options)
-    finally:
-        watcher.stop()
+    serve(repo, drafts, report, dev_addr or "127.0.0.1:8000")
     return int(ExitCode.OK)

@@ -221,10 +221,11 @@ class Manifest:
 
 
 def write_outputs(
-    outputs: Iterable[Output], root: Path, manifest: Manifest
+    outputs: Iterable[Output], root: Path, manifest: Manifest, record: list[str] | None = None
 ) -> tuple[set[str], int]:
     """Make and write each output whose inputs changed (or whose file is gone), each
-    atomically and only if its bytes differ; (every path, how many files were written)."""
+    atomically and only if its bytes differ; (every path, how many files were written). The
+    paths written are added to `record`, if given."""
     tree: set[str] = set()
     written = 0
     for output in outputs:
@@ -236,6 +237,8 @@ def write_outputs(
         if not (path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data):
             replace_file(path, data)
             written += 1
+            if record is not None:
+                record.append(output.path)
         manifest.record(output.path, output.key, len(data))
     return tree, written
 

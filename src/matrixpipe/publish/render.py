@@ -61,6 +61,8 @@ class Rendered:
     docs: Path
     files: int
     changed: int
+    written: tuple[str, ...] = ()
+    """The docs paths written or removed (`matrixpipe serve` rebuilds those pages alone)."""
 
 
 def first_outputs(ctx: RenderContext) -> Iterator[Output]:
@@ -139,27 +141,40 @@ def render(repo: Path, ctx: RenderContext, clean: bool = False) -> Rendered:
     docs, pages = _docs_and_pages(repo, [*later_paths(ctx), *(o.path for o in firsts)])
     manifest = Manifest.of(repo, docs, use=not clean)
     keys = Keys(ctx)
-    tree, changed = write_changed(pages.items(), docs)
-    first, more = write_outputs(firsts, docs, manifest)
+    record: list[str] = []
+    tree, changed = write_changed(pages.items(), docs, record)
+    first, more = write_outputs(firsts, docs, manifest, record)
     later = later_outputs(ctx, keys)
     todo = list(pending(later, docs, manifest))
     if len(todo) >= SHARED_RENDER:
         theirs = todo[1::2]
         with Forked(partial(_write_share, docs, theirs)) as other:
-            mine, written = write_outputs(_except(later, theirs), docs, manifest)
+            mine, written = write_outputs(_except(later, theirs), docs, manifest, record)
             their_written, their_manifest, their_memos = other.result()
         memo.absorb(their_memos)
         manifest.new.update(their_manifest)
         mine |= {o.path for o in theirs}
-        written += their_written
+        written += len(their_written)
+        record += their_written
     else:
-        mine, written = write_outputs(later, docs, manifest)
-    headless, made = write_outputs(headless_outputs(ctx, keys, docs), docs, manifest)
+        mine, written = write_outputs(later, docs, manifest, record)
+    headless, made = write_outputs(headless_outputs(ctx, keys, docs), docs, manifest, record)
     tree |= first | mine | headless
-    changed += more + written + made + remove_stale(docs, tree)
+    changed += more + written + made + remove_stale(docs, tree, record)
     manifest.save()
     memo.save(repo)
-    return Rendered(docs, len(tree), changed)
+    return Rendered(docs, len(tree), changed, tuple(record))
+
+
+def render_changed_pages(repo: Path, ctx: RenderContext) -> list[str]:
+    """Write the study and cell pages whose inputs changed, and nothing else: `serve` shows
+    an edit with these first, then renders the rest (`render`) behind the reload."""
+    docs = site_dir(repo) / "docs"
+    manifest = Manifest.of(repo, docs)
+    keyed = [o for o in later_outputs(ctx, Keys(ctx)) if o.key is not None]
+    written: list[str] = []
+    write_outputs(pending(keyed, docs, manifest), docs, Manifest(None), written)
+    return written
 
 
 def _except(outputs: list[Output], theirs: list[Output]) -> list[Output]:
@@ -169,9 +184,10 @@ def _except(outputs: list[Output], theirs: list[Output]) -> list[Output]:
 
 def _write_share(
     docs: Path, share: list[Output]
-) -> tuple[int, dict[str, tuple[str, int]], memo.Payload]:
+) -> tuple[list[str], dict[str, tuple[str, int]], memo.Payload]:
     manifest = Manifest(None)
-    _, written = write_outputs(share, docs, manifest)
+    written: list[str] = []
+    write_outputs(share, docs, manifest, written)
     return written, manifest.new, memo.used()
 
 

@@ -50,8 +50,11 @@ def merge(
     yield from pages.items()
 
 
-def write_changed(files: Iterable[tuple[str, bytes]], docs: Path) -> tuple[set[str], int]:
-    """Write each file that is new or differs, as it comes; (every path seen, how many written)."""
+def write_changed(
+    files: Iterable[tuple[str, bytes]], docs: Path, record: list[str] | None = None
+) -> tuple[set[str], int]:
+    """Write each file that is new or differs, as it comes; (every path seen, how many
+    written). The paths written are added to `record`, if given."""
     changed = 0
     tree: set[str] = set()
     for rel, data in files:
@@ -61,17 +64,22 @@ def write_changed(files: Iterable[tuple[str, bytes]], docs: Path) -> tuple[set[s
             continue
         _write_bytes(path, data)
         changed += 1
+        if record is not None:
+            record.append(rel)
     return tree, changed
 
 
-def remove_stale(docs: Path, tree: set[str]) -> int:
-    """Remove the files of `docs` not in `tree`, and the folders left empty; how many files."""
+def remove_stale(docs: Path, tree: set[str], record: list[str] | None = None) -> int:
+    """Remove the files of `docs` not in `tree`, and the folders left empty; how many files.
+    The paths removed are added to `record`, if given."""
     removed = 0
     for path in sorted(docs.rglob("*"), reverse=True):
         rel = path.relative_to(docs).as_posix()
         if path.is_file() and rel not in tree:
             path.unlink()
             removed += 1
+            if record is not None:
+                record.append(rel)
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     return removed

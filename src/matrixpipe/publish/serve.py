@@ -1,0 +1,232 @@
+"""`matrixpipe serve`: a preview that shows an edit in a second or two, even at 10,000 studies.
+
+The server starts with a whole build (check, render, MkDocs) into a temporary folder and keeps
+what it learnt in memory: the check's entries, and MkDocs' files, navigation and theme. When an
+entry changes (watchdog events, not polling), one rebuild follows:
+
+1. the check reads every file but validates only those whose content changed, and reuses the
+   other entries;
+2. the study and cell pages whose inputs changed are rendered, and MkDocs builds those pages
+   alone, with the navigation it already has; the browser then reloads the page it shows;
+3. behind the reload, the rest (home, matrices, indexes, feeds, API, downloads) is rendered,
+   and whatever changed there is built too. The search index is the one of the last whole
+   build: it is refreshed when the navigation changes (a page added or removed, a matrix),
+   which rebuilds everything.
+
+The server watches `entries/`, `site/pages/`, `site/overrides/`, `matrixpipe.yml` and
+`site/mkdocs.yml`; the generated docs folder is not watched, so the render's own writes never
+start a rebuild. A change to the theme, the settings or the hand-written pages rebuilds all.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from matrixpipe.check.run import Result, check
+from matrixpipe.git.history import read_history
+from matrixpipe.publish.pagegate import PageGate
+from matrixpipe.publish.render import render, render_changed_pages, render_context
+from matrixpipe.publish.site import mkdocs_overrides, no_banner, say_rendered
+from matrixpipe.publish.tree import site_dir
+
+log = logging.getLogger("mkdocs.matrixpipe")
+
+
+class _Keep(PageGate):
+    """The build's plugin (raw HTML set aside), keeping MkDocs' state for page rebuilds."""
+
+    def __init__(self) -> None:
+        super().__init__([], iter(()))
+        self.nav: Any = None
+        self.env: Any = None
+
+    def on_nav(self, nav: Any, /, *, config: Any, files: Any) -> Any:
+        self.nav = nav
+        return nav
+
+    def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
+        self.env = env
+        return env
+
+
+class Session:
+    """One `serve`: the last check, and MkDocs' state, between rebuilds."""
+
+    def __init__(
+        self, repo: Path, drafts: bool, report: Callable[[Result], None], url: str
+    ) -> None:
+        self.repo = repo
+        self.drafts = drafts
+        self.report = report
+        self.url = url
+        self.site = Path(tempfile.mkdtemp(prefix="matrixpipe-serve-"))
+        self.result: Result | None = None
+        self.keep: _Keep | None = None
+        self.config: Any = None
+        self.lock = threading.Lock()
+        self.behind: threading.Thread | None = None
+        self.stamp = ""
+
+    # -- the check and the render ---------------------------------------------------------
+
+    def _check(self) -> Result:
+        # A preview renders even with errors, so the author sees the page they are fixing.
+        result = check(self.repo, publish=True, previous=self.result)
+        self.report(result)
+        self.result = result
+        return result
+
+    def _context(self, result: Result) -> Any:
+        return render_context(
+            result.collection, result.config, self.drafts, read_history(self.repo)
+        )
+
+    # -- MkDocs -------------------------------------------------------------------------------
+
+    def _mkdocs_config(self, result: Result) -> Any:
+        from mkdocs.config import load_config
+
+        config_file = site_dir(self.repo) / "mkdocs.yml"
+        config = load_config(
+            config_file=str(config_file),
+            site_dir=str(self.site),
+            # Material's search: Pagefind indexes a finished site, which a preview never is.
+            **{**mkdocs_overrides(result.config.site), "site_url": self.url},
+        )
+        self.keep = _Keep()
+        config.plugins["matrixpipe-keep"] = self.keep
+        return config
+
+    def build_all(self) -> None:
+        """A whole build: check, render everything, MkDocs from scratch (the state kept)."""
+        from mkdocs.commands.build import build
+
+        result = self._check()
+        say_rendered(self.repo, render(self.repo, self._context(result)))
+        self.stamp = self._stamp(result)
+        self.config = self._mkdocs_config(result)
+        no_banner()
+        build(self.config, serve_url=self.url)
+
+    def _build_pages(self, paths: list[str]) -> bool:
+        """Build the pages and copy the files at these docs paths with the navigation MkDocs
+        already has; False if one is new, gone or a navigation page changed its title (a
+        whole build is needed then)."""
+        from mkdocs.commands.build import _build_page, _populate_page
+
+        keep, config = self.keep, self.config
+        if keep is None or keep.files is None or keep.nav is None or keep.env is None:
+            return False
+        files = keep.files
+        docs = Path(config["docs_dir"])
+        doc_files = files.documentation_pages()
+        for path in paths:
+            file = files.get_file_from_path(path)
+            if file is None or not (docs / path).is_file():
+                return False
+            if not file.is_documentation_page():
+                file.copy_file()
+                continue
+            page = file.page
+            if page is None:
+                return False
+            title = page.title
+            _populate_page(page, config, files)
+            if not file.inclusion.is_not_in_nav() and page.title != title:
+                return False
+            _build_page(page, config, doc_files, keep.nav, keep.env)
+        return True
+
+    def _stamp(self, result: Result) -> str:
+        """The theme, settings, hand-written pages and matrices (`site.site_stamp`): when they
+        change, every page changes."""
+        from matrixpipe.publish.site import site_stamp
+
+        return site_stamp(self.repo, result.config, result.collection, self.drafts)
+
+    # -- rebuilds -----------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """One rebuild after an edit: the changed study and cell pages first (the browser
+        reloads when this returns), the rest behind it."""
+        if self.behind is not None:
+            self.behind.join()
+        with self.lock:
+            result = self._check()
+            if self._stamp(result) != self.stamp:
+                self.build_all()
+                return
+            ctx = self._context(result)
+            changed = render_changed_pages(self.repo, ctx)
+            if not self._build_pages(changed):
+                self.build_all()
+                return
+            self.behind = threading.Thread(target=self._the_rest, args=(ctx,), daemon=True)
+            self.behind.start()
+
+    def _the_rest(self, ctx: Any) -> None:
+        with self.lock:
+            try:
+                rendered = render(self.repo, ctx)
+                say_rendered(self.repo, rendered)
+                if not self._build_pages(list(rendered.written)):
+                    self.build_all()
+            except Exception:  # a preview reports and goes on; the next edit rebuilds
+                log.exception("matrixpipe: rendering the rest of the site failed")
+
+    def close(self) -> None:
+        shutil.rmtree(self.site, ignore_errors=True)
+
+
+def _change_observer() -> Any:
+    """The system's file events (inotify, FSEvents, …), changes only: a file opened or read
+    (every check reads every entry) is no reason to rebuild."""
+    import watchdog.observers
+
+    class Changes(watchdog.observers.Observer):  # type: ignore[misc, valid-type]
+        def schedule(self, handler: Any, path: str, recursive: bool = False, **kw: Any) -> Any:
+            react = handler.on_any_event
+
+            def on_change(event: Any) -> None:
+                if event.event_type not in ("opened", "closed_no_write"):
+                    react(event)
+
+            handler.on_any_event = on_change
+            return super().schedule(handler, path, recursive=recursive, **kw)
+
+    return Changes()
+
+
+def serve(repo: Path, drafts: bool, report: Callable[[Result], None], addr: str) -> None:
+    """Build, then serve with live reload until interrupted."""
+    from mkdocs.livereload import LiveReloadServer
+
+    host, _, port = addr.rpartition(":")
+    url = f"http://{host}:{port}/"
+    session = Session(repo, drafts, report, url)
+    try:
+        session.build_all()
+        server = LiveReloadServer(
+            builder=session.rebuild, host=host, port=int(port), root=str(session.site)
+        )
+        server.observer = _change_observer()  # events, not polling 10,000 files
+        site = site_dir(repo)
+        for path in (repo / "entries", site / "pages", site / "overrides"):
+            if path.is_dir():
+                server.watch(str(path))
+        for folder in (repo, site):  # matrixpipe.yml, mkdocs.yml: not the folders below
+            server.watch(str(folder), recursive=False)
+        try:
+            server.serve()
+        except KeyboardInterrupt:
+            log.info("Shutting down...")
+        finally:
+            server.shutdown()
+    finally:
+        session.close()
