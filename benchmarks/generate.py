@@ -25,12 +25,31 @@ _TEXT = (
 )
 WORDS = _TEXT.split()
 TAGS = [
-    "offenders", "probation", "prisons", "families", "children", "commissioning", "workforce",
-    "harm-reduction", "opioids", "alcohol", "housing", "employment", "mutual-aid", "quality",
+    "offenders",
+    "probation",
+    "prisons",
+    "families",
+    "children",
+    "commissioning",
+    "workforce",
+    "harm-reduction",
+    "opioids",
+    "alcohol",
+    "housing",
+    "employment",
+    "mutual-aid",
+    "quality",
 ]
 ORGS = [
-    "[UK] Ministry of Justice", "Public Health England", "Scottish Government", "Welsh Government",
-    "World Health Organization", "NIDA", "Health Canada", "Australian Government", None,
+    "[UK] Ministry of Justice",
+    "Public Health England",
+    "Scottish Government",
+    "Welsh Government",
+    "World Health Organization",
+    "NIDA",
+    "Health Canada",
+    "Australian Government",
+    None,
 ]
 CATEGORIES = ["seminal", "key", "review", "guidance"]
 CODES = [f"{c}{r}" for c in "ABCDE" for r in range(1, 6)]
@@ -67,7 +86,7 @@ def study(rng: random.Random, i: int, n: int) -> str:
     code = CODES[i % 25 + (25 if i % 50 >= 25 else 0) - (25 if i % 50 >= 25 else 0)]
     summary = (
         paragraph(rng, 4)
-        + f" See the [related analysis](study:{other} \"a related study\").\n\n"
+        + f' See the [related analysis](study:{other} "a related study").\n\n'
         + paragraph(rng, 3)
         + f" More in [the cell's bite](cell:{matrix}/{code})."
     )
@@ -79,8 +98,10 @@ def study(rng: random.Random, i: int, n: int) -> str:
         "source:",
         f"  title: {quote(sentence(rng, 9)[:-1])}",
         "  authors:",
-        *[f"    - {quote(rng.choice(WORDS).title() + ', ' + rng.choice('ABCDEFGH') + '.')}"
-          for _ in range(rng.randint(1, 4))],
+        *[
+            f"    - {quote(rng.choice(WORDS).title() + ', ' + rng.choice('ABCDEFGH') + '.')}"
+            for _ in range(rng.randint(1, 4))
+        ],
     ]
     org = rng.choice(ORGS)
     if org:
