@@ -32,7 +32,7 @@ from matrixpipe.check.run import Result, check
 from matrixpipe.git.history import read_history
 from matrixpipe.publish.pagegate import PageGate
 from matrixpipe.publish.render import render, render_changed_pages, render_context
-from matrixpipe.publish.site import mkdocs_overrides, no_banner, say_rendered
+from matrixpipe.publish.site import load_mkdocs_config, no_banner, say_rendered
 from matrixpipe.publish.tree import site_dir
 
 log = logging.getLogger("mkdocs.matrixpipe")
@@ -90,14 +90,8 @@ class Session:
     # -- MkDocs -------------------------------------------------------------------------------
 
     def _mkdocs_config(self, result: Result) -> Any:
-        from mkdocs.config import load_config
-
-        config_file = site_dir(self.repo) / "mkdocs.yml"
-        config = load_config(
-            config_file=str(config_file),
-            site_dir=str(self.site),
-            # Material's search: Pagefind indexes a finished site, which a preview never is.
-            **{**mkdocs_overrides(result.config.site), "site_url": self.url},
+        config = load_mkdocs_config(
+            self.repo, result.config.site, self.site, preview=True, site_url=self.url
         )
         self.keep = _Keep()
         config.plugins["matrixpipe-keep"] = self.keep

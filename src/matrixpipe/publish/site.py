@@ -272,6 +272,26 @@ def mkdocs_overrides(site: SiteConfig) -> dict[str, Any]:
     return {"site_name": site.title, "site_url": site.url}
 
 
+def load_mkdocs_config(
+    repo: Path, site: SiteConfig, into: Path, preview: bool = False, **settings: Any
+) -> Any:
+    """The site's MkDocs config, with matrixpipe.yml's settings and the search engine's on top
+    (and `settings` last): the one place that knows where the config and its folders are. A
+    preview keeps Material's search: Pagefind indexes a finished site, which a preview never is."""
+    from mkdocs.config import load_config
+
+    config_file = site_dir(repo) / "mkdocs.yml"
+    return load_config(
+        config_file=str(config_file),
+        site_dir=str(into),
+        **{
+            **mkdocs_overrides(site),
+            **({} if preview else search.mkdocs_overrides(site.search, config_file)),
+            **settings,
+        },
+    )
+
+
 def mkdocs_build(
     repo: Path,
     site: SiteConfig,
@@ -282,20 +302,12 @@ def mkdocs_build(
     """Run MkDocs (strict) through its Python API, with `plugins` added to the site's own;
     returns every warning or error it logged."""
     from mkdocs.commands.build import build
-    from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    config_file = site_dir(repo) / "mkdocs.yml"
     no_banner()
     with _mkdocs_log() as problems:
         try:
-            config = load_config(
-                config_file=str(config_file),
-                site_dir=str(into),
-                strict=True,
-                **mkdocs_overrides(site),
-                **search.mkdocs_overrides(site.search, config_file),
-            )
+            config = load_mkdocs_config(repo, site, into, strict=True)
             for name, plugin in (plugins or {}).items():
                 config.plugins[name] = plugin
             build(config, dirty=dirty)
