@@ -23,17 +23,17 @@ with atheris.instrument_imports():
     from matrixpipe.check.safety import excess
     from matrixpipe.publish.markdown import bite_markdown, html_block
     from matrixpipe.publish.sanitize import FragmentError, contributor_html
+    from matrixpipe.publish.tree import TEMPLATE
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _inert import assert_inert
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {"study:a-2001": "../../studies/a-2001/", "cell:alcohol/E5#issues": "#issues"}
 
 
 def _site_markdown() -> markdown.Markdown:
-    """Python-Markdown as MkDocs runs it on a generated page, from site/mkdocs.yml."""
-    config = yaml.load((ROOT / "site" / "mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
+    """Python-Markdown as MkDocs runs it on a generated page, from the packaged mkdocs.yml."""
+    config = yaml.load(TEMPLATE.joinpath("mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
     names, configs = [], {}
     for entry in config["markdown_extensions"]:
         name = next(iter(entry)) if isinstance(entry, dict) else entry

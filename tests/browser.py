@@ -41,13 +41,16 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def add_site(repo: Path) -> Path:
-    """Give a copied collection the repository's site folder (config, theme overrides, pages)."""
-    site = repo / "site"
-    site.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "site" / "mkdocs.yml", site / "mkdocs.yml")
-    for folder in ("overrides", "pages"):
-        if (ROOT / "site" / folder).is_dir():
-            shutil.copytree(ROOT / "site" / folder, site / folder, dirs_exist_ok=True)
+    """Give a copied collection what this repository's `site/` overrides of the packaged site
+    template (its own mkdocs.yml, theme overrides or pages), if anything: none today, as a
+    collection needs no `site/` folder at all."""
+    for name in ("mkdocs.yml", "overrides", "pages"):
+        layer = ROOT / "site" / name
+        if layer.is_file():
+            (repo / "site").mkdir(exist_ok=True)
+            shutil.copy(layer, repo / "site" / name)
+        elif layer.is_dir():
+            shutil.copytree(layer, repo / "site" / name, dirs_exist_ok=True)
     return repo
 
 

@@ -15,6 +15,7 @@ import git
 import pytest
 
 from matrixpipe.check import yamlload
+from matrixpipe.publish.tree import TEMPLATE
 
 from conftest import ENTRIES, ROOT
 from tools import require
@@ -200,7 +201,7 @@ def test_editor_settings_point_at_real_schemas() -> None:
         assert (ROOT / path).is_file()
     extensions = json.loads((ROOT / ".vscode" / "extensions.json").read_text())
     assert "redhat.vscode-yaml" in extensions["recommendations"]
-    page = (ROOT / "site" / "pages" / "contributors" / "editors.md").read_text()
+    page = (TEMPLATE / "pages" / "contributors" / "editors.md").read_text()
     for needle in ("VS Code", "JetBrains", "Neovim", "yaml-language-server: $schema="):
         assert needle in page
 

@@ -189,3 +189,109 @@ def test_two_builds_of_one_tree_are_identical(repo: Path, tmp_path: Path) -> Non
     shutil.rmtree(cache_dir(repo))
     shutil.rmtree(repo / "site" / "docs")
     assert _build(repo, tmp_path / "two") == first
+
+
+# -- keys carried from one run to the next (serve) ----------------------------------------------
+
+NOMS = "noms-problem-drinking-offenders-2010"
+AUSTRALIA = "criminal-justice-treatment-partnership-australia-2005"
+
+KEY_EDITS: list[tuple[str, str, str]] = [
+    # a study names another (related) and links to a third and to a cell section
+    (
+        f"entries/studies/{NOMS}.yaml",
+        "related:\n",
+        f"related:\n  - label: the probation study\n    study: {PROBATION}\n",
+    ),
+    (
+        f"entries/studies/{UNREFERENCED}.yaml",
+        "summary: |\n",
+        f"summary: |\n  See [the review](study:{AUSTRALIA}) and [the cell](cell:alcohol/E5#about).\n",
+    ),
+    # the studies they name change: a title, then a status that takes a page away
+    (f"entries/studies/{PROBATION}.yaml", "title: Probation struggling", "title: Probation still"),
+    (f"entries/studies/{AUSTRALIA}.yaml", "status: published", "status: draft"),
+    # the cell's section that a study links to is renamed; then the matrix changes
+    (
+        "entries/cells/alcohol/E5.md",
+        "## What is this cell about? {#about}",
+        "## What this cell covers {#covers}",
+    ),
+    (
+        "entries/matrices/alcohol.yaml",
+        "    name: Practitioners",
+        "    name: Practitioners and teams",
+    ),
+    # the cell points readers to a cell of the other matrix, whose names then change
+    (
+        "entries/cells/alcohol/E5.md",
+        "status: published\n",
+        "status: published\nsee_also: [cell:drug/E5]\n",
+    ),
+    ("entries/matrices/drug.yaml", "title: Drug Treatment Matrix", "title: Drugs Matrix"),
+]
+
+
+def _context(root: Path) -> object:
+    from matrixpipe.check.run import check
+    from matrixpipe.git.history import read_history
+    from matrixpipe.publish.render import render_context
+
+    result = check(root, publish=True)
+    return render_context(result.collection, result.config, False, read_history(root))
+
+
+def test_keys_carried_from_the_run_before_are_the_fresh_keys(repo: Path) -> None:
+    """`serve` keeps each page's key when nothing it reads changed: after every kind of edit,
+    each key so kept must be the key a fresh computation gives, and the keys of the pages that
+    read the edited entry must have been computed again."""
+    from matrixpipe.publish.incremental import Keys
+
+    def all_keys(keys: Keys, ctx: object) -> dict[str, str]:
+        view = ctx.view  # type: ignore[attr-defined]
+        found = {f"study:{s.id}": keys.study(s) for s in view.study_pages}
+        found.update({f"cell:{k}": keys.cell(c) for k, c in view.cells.items()})
+        return found
+
+    ctx = _context(repo)
+    before = Keys(ctx)  # type: ignore[arg-type]
+    previous = all_keys(before, ctx)
+    for path, old, new in KEY_EDITS:
+        _edit(repo / path, old, new)
+        ctx = _context(repo)
+        carried = Keys(ctx, before=before)  # type: ignore[arg-type]
+        got = all_keys(carried, ctx)
+        assert got == all_keys(Keys(ctx), ctx), path  # type: ignore[arg-type]
+        changed = {page for page, key in got.items() if previous.get(page) != key}
+        assert changed, f"{path}: the edit must change some page's key"
+        kept = {page for page, key in got.items() if previous.get(page) == key}
+        assert kept, f"{path}: pages that read nothing edited keep their keys"
+        before, previous = carried, got
+    # Committing the edits changes no entry, only the Git dates of the pages that show them.
+    repository = git.Repo(repo)
+    repository.git.add("--all")
+    later = "2030-01-02T03:04:05"  # another day than the first commit's, however fast
+    repository.index.commit("The edits", author_date=later, commit_date=later)
+    ctx = _context(repo)
+    got = all_keys(Keys(ctx, before=before), ctx)  # type: ignore[arg-type]
+    assert got == all_keys(Keys(ctx), ctx)  # type: ignore[arg-type]
+    assert got != previous
+
+
+def test_a_stopped_render_leaves_nothing_the_next_render_misses(
+    repo: Path, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """`serve` stops the render behind a reload when a newer edit comes: the render ends
+    before its next file, says what it had written, and the next render completes the tree."""
+    import threading
+
+    from matrixpipe.publish.render import Stopped, render
+
+    _render(run_cli, repo)
+    _edit(repo / EDITS["study"][0], *EDITS["study"][1:])
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Stopped) as stopped:
+        render(repo, _context(repo), stop=stop)  # type: ignore[arg-type]
+    assert isinstance(stopped.value.written, tuple)
+    assert _render(run_cli, repo) == _cold(run_cli, repo, tmp_path)

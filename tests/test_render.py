@@ -21,8 +21,11 @@ E5 = "entries/cells/alcohol/E5.md"
 
 @pytest.fixture
 def site_repo(collection: Path) -> Path:
-    """The bundled collection with the repository's site folder."""
-    return add_site(collection)
+    """The bundled collection with the repository's site layers, and a `site/pages/` for the
+    tests' own hand-written pages."""
+    repo = add_site(collection)
+    (repo / "site" / "pages").mkdir(parents=True, exist_ok=True)
+    return repo
 
 
 def _edit(path: Path, old: str, new: str) -> None:

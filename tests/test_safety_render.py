@@ -29,6 +29,7 @@ from matrixpipe.commands.build import run_build
 from matrixpipe.diagnostics import Diagnostic, Report
 from matrixpipe.publish.markdown import bite_markdown, html_block
 from matrixpipe.publish.sanitize import contributor_html
+from matrixpipe.publish.tree import TEMPLATE
 from matrixpipe.report import GithubReporter, TextReporter
 
 from browser import ROOT, add_site
@@ -339,7 +340,7 @@ def test_snippet_lines_are_text() -> None:
 
 
 def test_site_config_never_lets_markdown_reach_files_or_raw_html() -> None:
-    config = yaml.load((ROOT / "site" / "mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
+    config = yaml.load(TEMPLATE.joinpath("mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
     names = {
         (next(iter(e)) if isinstance(e, dict) else e) for e in config.get("markdown_extensions", [])
     }
@@ -352,7 +353,7 @@ def test_site_config_never_lets_markdown_reach_files_or_raw_html() -> None:
 
 def _site_markdown() -> markdown.Markdown:
     """Python-Markdown as MkDocs runs it on a generated page: the extensions of mkdocs.yml."""
-    config = yaml.load((ROOT / "site" / "mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
+    config = yaml.load(TEMPLATE.joinpath("mkdocs.yml").read_text(encoding="utf-8"), yaml.BaseLoader)
     names, configs = [], {}
     for entry in config["markdown_extensions"]:
         name = next(iter(entry)) if isinstance(entry, dict) else entry

@@ -25,6 +25,7 @@ from playwright.sync_api import Page, Response, expect
 
 from matrixpipe.commands.build import run_build
 from matrixpipe.publish import search
+from matrixpipe.publish.tree import mkdocs_file
 
 from browser import (
     ROOT,
@@ -268,7 +269,7 @@ def test_material_would_ship_its_whole_index(large: Path, pagefind_site: Path) -
 
 
 def test_material_config_is_left_alone(tmp_path: Path) -> None:
-    config = add_site(tmp_path) / "site" / "mkdocs.yml"
+    config = mkdocs_file(add_site(tmp_path))
 
     assert search.mkdocs_overrides("material", config) == {}
 

@@ -337,3 +337,37 @@ def test_the_later_file_gets_the_finding_whatever_the_cache_holds(
             )
         ]
     )
+
+
+def test_the_pairs_found_are_remembered_by_the_texts(tmp_path: Path) -> None:
+    """The judge keeps the pairs of its last run in a signed file, keyed by the texts: the same
+    texts give the pairs back without indexing; other texts, or a forged payload, do not."""
+
+    from matrixpipe.check.cache import content_digest, read_cache_file, write_cache_file
+    from matrixpipe.check.resolve import remembered_pairs
+
+    def text(owner: int, title: str) -> Text:
+        return Text(owner, "2010", stems(title))
+
+    texts = [
+        text(0, "Probation struggling to cope with alcohol misusing offenders"),
+        text(1, "Probation struggles to cope with alcohol-misusing offenders"),
+        text(2, "Children of problem drinking parents"),
+    ]
+    file = tmp_path / "cache" / "similar.marshal"
+    assert remembered_pairs(texts, file) == [(0, 1)]
+    key, pairs = read_cache_file(file)
+    assert pairs == [(0, 1)]
+    assert remembered_pairs(texts, file) == [(0, 1)]
+
+    # A payload under the right key whose pairs point outside the texts is not believed.
+    write_cache_file(file, (key, [(0, 7)]))
+    assert remembered_pairs(texts, file) == [(0, 1)]
+    # Whereas one that fits is: the file is the judge's memory, and it is signed.
+    write_cache_file(file, (key, [(1, 2)]))
+    assert remembered_pairs(texts, file) == [(1, 2)]
+
+    other = [*texts[:2], text(2, "Children of problem-drinking parents, again: probation")]
+    assert remembered_pairs(other, file) == near_duplicates(other).pairs
+    assert read_cache_file(file)[0] == content_digest(repr([tuple(t) for t in other]).encode())
+    assert remembered_pairs(texts, None) == [(0, 1)]

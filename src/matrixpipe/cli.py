@@ -92,7 +92,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     type=click.Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
-    help="How to report findings.",
+    help="How to report findings. github: workflow annotations, those on the lines --base "
+    "changed first, up to GitHub's 10 errors, 10 warnings and 10 notices per step; every "
+    "finding also goes to the job summary ($GITHUB_STEP_SUMMARY) when it is set.",
 )
 @click.option(
     "--strict",
@@ -161,7 +163,7 @@ def rules(docs_out: Path | None) -> None:
 
     Example:
 
-        matrixpipe rules --docs site/pages/contributors/rules.md
+        matrixpipe rules --docs src/matrixpipe/template/site/pages/contributors/rules.md
     """
     from matrixpipe.commands.rules import run_rules
 
@@ -397,21 +399,48 @@ _DRAFTS = click.option(
 )
 
 
+def _site_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An absolute http(s) URL, with the trailing slash added; a usage error (exit 2) if not."""
+    if not value:
+        return None
+    from matrixpipe.config import site_url
+
+    try:
+        return site_url(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+_SITE_URL = click.option(
+    "--site-url",
+    metavar="URL",
+    envvar="MATRIXPIPE_SITE_URL",
+    show_envvar=True,
+    callback=_site_url,
+    help="Where the site is published (absolute http(s) URL), instead of site.url in "
+    "matrixpipe.yml: the feeds, the API's URLs, the sitemap and the canonical links use it.",
+)
+
+
 @cli.command()
 @_REPO
 @_DRAFTS
+@_SITE_URL
 @_COLOR
 @_fails_cleanly
-def render(repo: Path, drafts: bool, color: str) -> None:
+def render(repo: Path, drafts: bool, site_url: str | None, color: str) -> None:
     """Check REPO, then write the site's Markdown pages, feeds and redirects into site/docs/.
+
+    Beside them it writes a plain MkDocs project (site/mkdocs.rendered.yml and the merged theme
+    overrides in site/theme/), so MkDocs or Zensical can build the site without matrixpipe.
 
     Example:
 
-        matrixpipe render && mkdocs build -f site/mkdocs.yml
+        matrixpipe render && mkdocs build -f site/mkdocs.rendered.yml
     """
     from matrixpipe.commands.build import run_render
 
-    sys.exit(run_render(repo, drafts, color))
+    sys.exit(run_render(repo, drafts, color, site_url))
 
 
 @cli.command()
@@ -422,20 +451,28 @@ def render(repo: Path, drafts: bool, color: str) -> None:
     help="Where the site goes (default: public/ in REPO); replaced only by a clean build.",
 )
 @_DRAFTS
+@_SITE_URL
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on warnings too: the check's, and a site address that is still the placeholder.",
+)
 @_COLOR
 @_fails_cleanly
-def build(repo: Path, out: Path | None, drafts: bool, color: str) -> None:
+def build(
+    repo: Path, out: Path | None, drafts: bool, site_url: str | None, strict: bool, color: str
+) -> None:
     """Check, render and build the site with `mkdocs build --strict`, all or nothing.
 
     Exit codes: 0 built, 1 findings or MkDocs warnings (the old site is kept), 2 could not run.
 
     Example:
 
-        matrixpipe build --out public
+        matrixpipe build --out public --site-url https://example.github.io/collection/
     """
     from matrixpipe.commands.build import run_build
 
-    sys.exit(run_build(repo, out, drafts, color))
+    sys.exit(run_build(repo, out, drafts, color, site_url, strict))
 
 
 @cli.command()
@@ -456,6 +493,36 @@ def serve(repo: Path, drafts: bool, dev_addr: str | None, color: str) -> None:
     from matrixpipe.commands.build import run_serve
 
     sys.exit(run_serve(repo, drafts, dev_addr, color))
+
+
+@cli.command("init")
+@click.argument(
+    "folder", type=click.Path(file_okay=False, path_type=Path), default=".", required=False
+)
+@click.option(
+    "--repo",
+    "repo_name",
+    metavar="OWNER/NAME",
+    help="The GitHub repository (default: from the Git remote `origin`).",
+)
+@click.option("--example", is_flag=True, help="Add an example study and the cell it is in.")
+@_fails_cleanly
+def init_command(folder: Path, repo_name: str | None, example: bool) -> None:
+    """Start a new collection in FOLDER that checks and builds at once.
+
+    Writes entries/ with the alcohol and drug matrices, matrixpipe.yml (every setting
+    explained), schema/, requirements.txt, .github/ (workflows, issue forms, pull request
+    template, CODEOWNERS, Dependabot), CONTRIBUTING.md, .pre-commit-config.yaml, .vscode/ and
+    .gitignore. It never overwrites: if any of these files exists, it lists them and writes
+    nothing (exit 1). No site/ folder is needed: the site template comes with matrixpipe.
+
+    Example:
+
+        matrixpipe init --example --repo my-org/my-matrices
+    """
+    from matrixpipe.edit.init import run_init
+
+    sys.exit(run_init(folder, repo_name, example))
 
 
 @cli.command("export")

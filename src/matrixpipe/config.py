@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,10 @@ from matrixpipe.errors import ConfigError
 from matrixpipe.rules import BY_NAME, RULES
 
 CONFIG_FILE = "matrixpipe.yml"
+PLACEHOLDER_URL = "https://example.org/"
+"""The site address until one is set: a build with it warns (and fails with --strict)."""
+SITE_URL_ENV = "MATRIXPIPE_SITE_URL"
+"""The environment variable that sets the site's address, as `--site-url` does (the flag wins)."""
 Level = Literal["error", "warning", "info", "ignore"]
 _LEVELS = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.INFO}
 
@@ -28,8 +33,9 @@ class SiteConfig(BaseModel):
         default="Evidence matrices", min_length=1, max_length=120, pattern=r"^[^<>&\"\x00-\x1f]+$"
     )
     """The site's name; plain text, as themes print it into pages unescaped."""
-    url: str = Field(default="https://example.org/", pattern=r"^https?://[^\s<>\"']+$")
-    """Where the site is published; used in feeds and canonical links."""
+    url: str = Field(default=PLACEHOLDER_URL, pattern=r"^https?://[^\s<>\"']+$")
+    """Where the site is published: feeds, the API's URLs, the sitemap and canonical links use
+    it. `--site-url` or $MATRIXPIPE_SITE_URL overrides it (`with_site_url`)."""
     repo: str = Field(default="matrixpipe/matrixpipe", pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     """The GitHub repository as owner/name, for 'edit' and 'comment' links."""
     branch: str = Field(default="main", pattern=r"^[A-Za-z0-9_./-]+$")
@@ -40,6 +46,11 @@ class SiteConfig(BaseModel):
     """A cell last reviewed longer ago than this (its `reviewed:` date, else its file's last
     change in Git) shows a warning in preview builds (`--drafts`) only, so editors see which
     cells are due; None (the default) never warns."""
+
+    @property
+    def placeholder_url(self) -> bool:
+        """The address is still the placeholder: links out of feeds and the API would be wrong."""
+        return self.url.rstrip("/") == PLACEHOLDER_URL.rstrip("/")
 
 
 class Edition(BaseModel):
@@ -97,6 +108,28 @@ class Config(BaseModel):
             if level is not None:
                 out.append(d if level == d.severity else replace(d, severity=level))
         return out
+
+
+def site_url(url: str) -> str:
+    """An absolute http(s) URL for the site, ending in `/` (GitHub Pages' `base_url` has none);
+    ValueError saying what is wrong otherwise."""
+    from urllib.parse import urlsplit
+
+    text = url.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an absolute http(s) URL, such as https://example.org/")
+    if parts.query or parts.fragment or re.search(r"[\s<>\"'\\]", text):
+        raise ValueError(f"{url!r}: a site address has no query, fragment, spaces or quotes")
+    return text if text.endswith("/") else text + "/"
+
+
+def with_site_url(config: Config, url: str | None) -> Config:
+    """The config with the site's address replaced (`--site-url`, $MATRIXPIPE_SITE_URL), if given."""
+    if not url:
+        return config
+    site = config.site.model_copy(update={"url": site_url(url)})
+    return config.model_copy(update={"site": site})
 
 
 def load_config(repo: Path) -> Config:

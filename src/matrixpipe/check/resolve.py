@@ -11,11 +11,13 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 
 from matrixpipe import models
+from matrixpipe.check.cache import content_digest, read_cache_file, write_cache_file
 from matrixpipe.check.facts import Facts, Place, anchor_hint, normalise_title, position, short
 from matrixpipe.check.links import Heading, find_headings
 from matrixpipe.check.load import Document
@@ -112,21 +114,28 @@ class Judged:
 
 
 def judge(
-    all_facts: list[Facts], documents: Mapping[str, Document], broken: frozenset[str] = frozenset()
+    all_facts: list[Facts],
+    documents: Mapping[str, Document],
+    broken: frozenset[str] = frozenset(),
+    similar_cache: Path | None = None,
 ) -> Judged:
     """Index every entry's facts, then judge every reference against the index.
 
     `broken` names entries (`study:<id>`, `matrix:<id>`, `cell:<m>/<CODE>`) whose files exist but
     did not load or validate: references to them are not reported again, since the entry's own
     file already has a finding. `documents` gives a path's Document when a position is needed.
+    `similar_cache`: where the near-duplicate titles found last time are kept.
     """
-    return _Judge(documents, broken).run(all_facts)
+    return _Judge(documents, broken, similar_cache).run(all_facts)
 
 
 class _Judge:
-    def __init__(self, documents: Mapping[str, Document], broken: frozenset[str]) -> None:
+    def __init__(
+        self, documents: Mapping[str, Document], broken: frozenset[str], similar: Path | None
+    ) -> None:
         self.documents = documents
         self.broken = broken
+        self.similar_cache = similar
         self.out = Judged()
         self.owners: dict[tuple[str, str], Facts] = {}
         self.placed: Counter[str] = Counter()
@@ -319,7 +328,7 @@ class _Judge:
         one, in path order), at the later study's text."""
         texts, places = _similar_texts(studies)
         reported: set[int] = set()
-        for i, j in near_duplicates(texts).pairs:  # i < j: texts[i]'s study comes first
+        for i, j in remembered_pairs(texts, self.similar_cache):  # i < j: texts[i]'s comes first
             if j in reported:
                 continue
             reported.add(j)
@@ -360,6 +369,28 @@ def _similar_texts(
                 texts.append(Text(owner, year, tuple(key.split())))
                 places.append((facts, slot))
     return texts, places
+
+
+def remembered_pairs(texts: Sequence[Text], file: Path | None) -> list[tuple[int, int]]:
+    """`near_duplicates(texts).pairs`, kept in a signed cache file by a digest of the texts: a
+    check after an edit that left every title and headline as it was (most edits) reuses the
+    pairs of the run before instead of indexing 10,000 titles again."""
+    if file is None:
+        return near_duplicates(texts).pairs
+    key = content_digest(repr([tuple(t) for t in texts]).encode())  # marshal is not stable
+    payload = read_cache_file(file)
+    if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == key:
+        pairs = payload[1]
+        if isinstance(pairs, list) and all(
+            isinstance(p, tuple)
+            and len(p) == 2
+            and all(isinstance(i, int) and 0 <= i < len(texts) for i in p)
+            for p in pairs
+        ):
+            return pairs
+    pairs = near_duplicates(texts).pairs
+    write_cache_file(file, (key, pairs))
+    return pairs
 
 
 def _value_of(doc: Document, loc: tuple[str, ...]) -> object:

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from matrixpipe.check.cache import LEGACY_DIR, DataCache, EntryCache, Payload, content_digest
+from matrixpipe.check.cache import (
+    LEGACY_DIR,
+    DataCache,
+    EntryCache,
+    Payload,
+    cache_dir,
+    content_digest,
+)
 from matrixpipe.check.facts import Facts, extract
 from matrixpipe.check.load import (
     Document,
@@ -165,7 +172,8 @@ def check(
     cache.save()
     good = {f.path for f in all_facts}
     broken = frozenset(f"{r[0]}:{r[1]}" for p in paths if p not in good and (r := entry_ref(p)))
-    judged = judge(all_facts, documents, broken)
+    similar = cache_dir(repo) / "similar.marshal" if use_cache else None
+    judged = judge(all_facts, documents, broken, similar)
     report.extend(judged.diagnostics)
     report.extend(_jurisdictions(all_facts, documents, config))
     if online:
@@ -182,7 +190,17 @@ def check(
     report.diagnostics = config.apply(report.diagnostics)
     kinds = Counter(kind for p in paths if (kind := classify(p)))
     report.counts = {k: kinds.get(k, 0) for k in ("matrix", "cell", "study")}
-    return Result(repo, report, config, entries, pending, judged.owners, digests, cached=use_cache)
+    return Result(
+        repo,
+        report,
+        config,
+        entries,
+        pending,
+        judged.owners,
+        digests,
+        cached=use_cache,
+        previous=previous,
+    )
 
 
 def _jurisdictions(
@@ -220,10 +238,10 @@ def _jurisdictions(
 def tracked_caches(repo: Path) -> list[Diagnostic]:
     """A file under `.matrixpipe-cache/` that Git tracks: a cache is never part of a collection
     (matrixpipe never reads that folder; a committed one is an attempt, or an accident)."""
-    from matrixpipe.git.history import _prefix, open_repo
-
     if not (repo / LEGACY_DIR).exists() and not (repo / LEGACY_DIR).is_symlink():
         return []
+    from matrixpipe.git.history import _prefix, open_repo  # GitPython: 60 ms to import
+
     repository = open_repo(repo)
     if repository is None:
         return []

@@ -17,11 +17,12 @@ _STAGES = {
 }
 
 
-RULES_PAGE = "site/pages/contributors/rules.md"
+RULES_PAGE = "src/matrixpipe/template/site/pages/contributors/rules.md"
+"""The rules page, one of the site template's default pages (a path in matrixpipe's repository)."""
 
 
 def rules_markdown() -> str:
-    """Markdown for the rules page (`site/pages/contributors/rules.md`): every rule with why, a
+    """Markdown for the rules page (`contributors/rules.md` of the site): every rule with why, a
     bad and a good example. Out of readers' search: it is for contributors."""
     out = [
         "---",

@@ -55,15 +55,38 @@ class Output:
     make: Callable[[], str]
 
 
-class Keys:
-    """The input digests of a render's pages and files, computed on demand."""
+_Memo = tuple[object, frozenset[str], str]
+"""What a page's key was computed from: its own fingerprint (entry digest, dates, listings),
+the documents it reads (by id), and the key."""
 
-    def __init__(self, ctx: RenderContext) -> None:
+
+class Keys:
+    """The input digests of a render's pages and files, computed on demand.
+
+    Given the keys of the run before in the same process (`serve`), a page whose own
+    fingerprint is the same and none of whose documents changed keeps its key: every input of
+    a key comes from those documents (their content, hence also status and headings), the Git
+    dates in the fingerprint, or the run's settings, which must be the same. So an edit costs
+    the pages that read the edited entry, not 10,000 digests; tests check the reused keys
+    against fresh ones after each kind of edit.
+    """
+
+    def __init__(self, ctx: RenderContext, before: Keys | None = None) -> None:
         self.ctx = ctx
         self.view = ctx.view
         self.documents = ctx.view.collection.documents
         self._studies: dict[str, str] = {}
         self._cells: dict[str, str] = {}
+        self.memo: dict[tuple[str, str], _Memo] = {}
+        self.digests = {ref: doc.digest for ref, doc in self.documents.items()}
+        self._old: dict[tuple[str, str], _Memo] = {}
+        self._changed: frozenset[str] = frozenset()
+        if before is not None and before.run == self.run:
+            old, new = before.digests, self.digests
+            self._old = before.memo
+            self._changed = frozenset(
+                k for k in old.keys() | new.keys() if old.get(k) != new.get(k)
+            )
 
     @cached_property
     def run(self) -> str:
@@ -80,8 +103,7 @@ class Keys:
         )
 
     def _doc(self, ref: str) -> str:
-        doc = self.documents.get(ref)
-        return doc.digest if doc is not None else ""
+        return self.digests.get(ref, "")
 
     def _dates(self, path: str | None) -> object:
         dates = self.ctx.dates(path)
@@ -98,49 +120,81 @@ class Keys:
             return None
         return (cell.title, cell.text, cell.status, self._doc(key) if cell.text else "")
 
-    def _targets(self, texts: Iterable[str]) -> list[object]:
-        """Where each `study:`/`cell:` link of some Markdown lands in this run."""
-        return [
-            (link.target, self.view.target(link.target))
-            for text in texts
-            if text and ("study:" in text or "cell:" in text)
-            for link in find_links(text)
-            if link.target.startswith(("study:", "cell:"))
-        ]
+    def _targets(self, texts: Iterable[str], reads: set[str]) -> list[object]:
+        """Where each `study:`/`cell:` link of some Markdown lands in this run (the documents
+        that decides added to `reads`)."""
+        found = []
+        for text in texts:
+            if not text or ("study:" not in text and "cell:" not in text):
+                continue
+            for link in find_links(text):
+                kind, _, ref = link.target.partition(":")
+                if kind in ("study", "cell"):
+                    found.append((link.target, self.view.target(link.target)))
+                    reads.update(_refs(kind, ref.partition("#")[0]))
+        return found
 
     def _study_texts(self, study: models.Study) -> list[str]:
         return [study.summary, *study.key_points, *(p.note for p in study.placements)]
+
+    def _reuse(self, name: tuple[str, str], mine: object) -> str | None:
+        old = self._old.get(name)
+        if old is not None and old[0] == mine and self._changed.isdisjoint(old[1]):
+            self.memo[name] = old
+            return old[2]
+        return None
 
     def study(self, study: models.Study) -> str:
         """A study's page, its API document and its downloads (computed once per study)."""
         key = self._studies.get(study.id)
         if key is None:
-            key = self._studies[study.id] = self._study(study)
+            name = ("study", study.id)
+            mine = (self._doc(study.id), self._dates(self.ctx.study_file(study.id)))
+            key = self._reuse(name, mine)
+            if key is None:
+                reads = {study.id}
+                key = self._study(study, reads)
+                self.memo[name] = (mine, frozenset(reads), key)
+            self._studies[study.id] = key
         return key
 
-    def _study(self, study: models.Study) -> str:
+    def _study(self, study: models.Study, reads: set[str]) -> str:
         placed = sorted({p.cell for p in study.placements})
+        matrices = sorted({key.partition("/")[0] for key in placed})
+        related = [r.study for r in study.related if r.study is not None]
+        reads.update(placed, matrices, related)
         return _digest(
             self.run,
             "study",
             self._doc(study.id),
             self._dates(self.ctx.study_file(study.id)),
             [(key, self._cell_face(key)) for key in placed],
-            sorted({key.partition("/")[0] for key in placed} & set(self.documents)),
-            [self._doc(key.partition("/")[0]) for key in placed],
-            [self._face(r.study) for r in study.related if r.study is not None],
-            self._targets(self._study_texts(study)),
+            [self._doc(matrix) for matrix in matrices],
+            [self._face(ref) for ref in related],
+            self._targets(self._study_texts(study), reads),
         )
 
     def cell(self, cell: Cell) -> str:
         """A cell's page, its API document and its downloads (computed once per cell)."""
         key = self._cells.get(cell.key)
         if key is None:
-            key = self._cells[cell.key] = self._cell(cell)
+            name = ("cell", cell.key)
+            listed = tuple(item.study.id for item in cell.listings)
+            mine = (self._doc(cell.key), self._dates(cell.entry_path), listed)
+            key = self._reuse(name, mine)
+            if key is None:
+                reads = {cell.key, cell.matrix.id, *listed}
+                key = self._cell(cell, reads)
+                self.memo[name] = (mine, frozenset(reads), key)
+            self._cells[cell.key] = key
         return key
 
-    def _cell(self, cell: Cell) -> str:
+    def _cell(self, cell: Cell, reads: set[str]) -> str:
         listed = [item.study for item in cell.listings]
+        related = [r.study for s in listed for r in s.related if r.study is not None]
+        reads.update(related)
+        for key in cell.see_also:
+            reads.update(_refs("cell", key))
         return _digest(
             self.run,
             "cell",
@@ -149,10 +203,15 @@ class Keys:
             self._doc(cell.matrix.id),
             self._dates(cell.entry_path),
             [(s.id, self._doc(s.id)) for s in listed],
-            [self._face(r.study) for s in listed for r in s.related if r.study is not None],
+            [self._face(ref) for ref in related],
             [(key, self._cell_face(key)) for key in cell.see_also],
-            self._targets([cell.bite, *(item.placement.note for item in cell.listings)]),
+            self._targets([cell.bite, *(item.placement.note for item in cell.listings)], reads),
         )
+
+
+def _refs(kind: str, ref: str) -> tuple[str, ...]:
+    """The documents (by id) a link's landing depends on: a study, or a cell and its matrix."""
+    return (ref,) if kind == "study" else (ref, ref.partition("/")[0])
 
 
 @dataclass

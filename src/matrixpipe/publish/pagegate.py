@@ -19,7 +19,7 @@ listings): Python-Markdown would still parse every block with its HTML parser, w
 studies is most of MkDocs' time. The plugin sets each raw block aside before Markdown runs and
 puts it back after, unchanged (`on_page_markdown`, `on_page_content`).
 
-The plugin is added by `matrixpipe build` alone: `site/mkdocs.yml` names no plugins, and the
+The plugin is added by `matrixpipe build` alone: the site's mkdocs.yml names no plugins, and the
 rendered folder builds the same with a plain `mkdocs build` or Zensical.
 """
 

@@ -2,16 +2,18 @@
 the downloads.
 
 The pipeline renders; MkDocs only turns Markdown into HTML. Everything here writes files into the
-generated docs folder `site/docs/`, which a plain `mkdocs build -f site/mkdocs.yml` (or Zensical)
-turns into the site: no logic lives in MkDocs plugins. Every file is an `Output`; a study's and a
-cell's carry the digest of their inputs, and only those whose inputs changed are made again
-(`publish.incremental`). `matrixpipe build` renders in two parts, `render_first` and then
-`write_later` beside MkDocs (`publish.site`), and writes the API and the downloads straight
-into the built site.
+generated docs folder `site/docs/`, which MkDocs turns into the site with the site template
+(`publish.tree`; `matrixpipe render` also writes `site/mkdocs.rendered.yml` for a plain
+`mkdocs build` or Zensical): no logic lives in MkDocs plugins. Every file is an `Output`; a
+study's and a cell's carry the digest of their inputs, and only those whose inputs changed are
+made again (`publish.incremental`). `matrixpipe build` renders in two parts, `render_first`
+and then `write_later` beside MkDocs (`publish.site`), and writes the API and the downloads
+straight into the built site.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, partial
@@ -34,7 +36,14 @@ from matrixpipe.publish.pages.indexes import INDEX_PAGES, render_indexes
 from matrixpipe.publish.pages.studies import render_study
 from matrixpipe.publish.pages.whatsnew import WHATS_NEW, render_whats_new
 from matrixpipe.publish.redirects import render_redirects
-from matrixpipe.publish.tree import SiteError, hand_written, remove_stale, site_dir, write_changed
+from matrixpipe.publish.tree import (
+    SiteError,
+    clash_message,
+    docs_dir,
+    hand_written,
+    remove_stale,
+    write_changed,
+)
 from matrixpipe.publish.view import PublicView, Urls
 
 __all__ = [
@@ -128,22 +137,50 @@ def render_context(
     return RenderContext(view, config.site, history, periods)
 
 
-def render(repo: Path, ctx: RenderContext, clean: bool = False) -> Rendered:
+def render(
+    repo: Path,
+    ctx: RenderContext,
+    clean: bool = False,
+    keys: Keys | None = None,
+    stop: threading.Event | None = None,
+) -> Rendered:
     """Render into `<repo>/site/docs/`, with the hand-written pages, the JSON API and the
     downloads, so a plain `mkdocs build` or Zensical builds it all.
 
     Only the files whose inputs changed since the last render are made (`clean`: all). Many
     study pages to make are shared with a forked child: half each, on two cores. Citations and
-    contributor HTML are memoised between runs (`publish.memo`).
+    contributor HTML are memoised between runs (`publish.memo`). `keys`: those of this
+    context already computed (`serve`). `stop`: once set, the render ends before its next file
+    (`Stopped`), its manifest unsaved, so the next render makes again whatever it skipped.
     """
     memo.load(repo)
     firsts = list(first_outputs(ctx))
     docs, pages = _docs_and_pages(repo, [*later_paths(ctx), *(o.path for o in firsts)])
     manifest = Manifest.of(repo, docs, use=not clean)
-    keys = Keys(ctx)
+    keys = keys if keys is not None else Keys(ctx)
     record: list[str] = []
+    try:
+        rendered = _render(ctx, firsts, docs, pages, manifest, keys, record, stop)
+    except Stopped as stopped:
+        stopped.written = tuple(record)
+        raise
+    manifest.save()
+    memo.save(repo)
+    return rendered
+
+
+def _render(
+    ctx: RenderContext,
+    firsts: list[Output],
+    docs: Path,
+    pages: dict[str, bytes],
+    manifest: Manifest,
+    keys: Keys,
+    record: list[str],
+    stop: threading.Event | None,
+) -> Rendered:
     tree, changed = write_changed(pages.items(), docs, record)
-    first, more = write_outputs(firsts, docs, manifest, record)
+    first, more = write_outputs(_until(stop, firsts), docs, manifest, record)
     later = later_outputs(ctx, keys)
     todo = list(pending(later, docs, manifest))
     if len(todo) >= SHARED_RENDER:
@@ -157,21 +194,34 @@ def render(repo: Path, ctx: RenderContext, clean: bool = False) -> Rendered:
         written += len(their_written)
         record += their_written
     else:
-        mine, written = write_outputs(later, docs, manifest, record)
-    headless, made = write_outputs(headless_outputs(ctx, keys, docs), docs, manifest, record)
+        mine, written = write_outputs(_until(stop, later), docs, manifest, record)
+    headless_files = _until(stop, headless_outputs(ctx, keys, docs))
+    headless, made = write_outputs(headless_files, docs, manifest, record)
     tree |= first | mine | headless
     changed += more + written + made + remove_stale(docs, tree, record)
-    manifest.save()
-    memo.save(repo)
     return Rendered(docs, len(tree), changed, tuple(record))
 
 
-def render_changed_pages(repo: Path, ctx: RenderContext) -> list[str]:
+class Stopped(Exception):
+    """A render was asked to stop (`serve`: a newer edit came); `written`: the docs paths it
+    had written or removed by then."""
+
+    written: tuple[str, ...] = ()
+
+
+def _until(stop: threading.Event | None, outputs: Iterable[Output]) -> Iterator[Output]:
+    for output in outputs:
+        if stop is not None and stop.is_set():
+            raise Stopped
+        yield output
+
+
+def render_changed_pages(repo: Path, ctx: RenderContext, keys: Keys) -> list[str]:
     """Write the study and cell pages whose inputs changed, and nothing else: `serve` shows
     an edit with these first, then renders the rest (`render`) behind the reload."""
-    docs = site_dir(repo) / "docs"
+    docs = docs_dir(repo)
     manifest = Manifest.of(repo, docs)
-    keyed = [o for o in later_outputs(ctx, Keys(ctx)) if o.key is not None]
+    keyed = [o for o in later_outputs(ctx, keys) if o.key is not None]
     written: list[str] = []
     write_outputs(pending(keyed, docs, manifest), docs, Manifest(None), written)
     return written
@@ -244,17 +294,14 @@ def write_later(
 
 
 def _docs_and_pages(repo: Path, apart: list[str]) -> tuple[Path, dict[str, bytes]]:
-    """The docs folder (made if missing) and the hand-written pages, none on the path of a
-    generated page."""
-    site = site_dir(repo)
-    docs = site / "docs"
+    """The docs folder (made if missing) and the hand-written pages (the packaged defaults
+    with the collection's `site/pages/` on top), none on the path of a generated page."""
+    docs = docs_dir(repo)
     docs.mkdir(parents=True, exist_ok=True)
-    pages = hand_written(site / "pages")
+    pages = hand_written(repo)
     for path in apart:
         if path in pages:
-            raise SiteError(
-                f"site/pages/{path} has the path of a generated page; rename or remove it"
-            )
+            raise SiteError(clash_message(repo, path))
     return docs, pages
 
 

@@ -52,7 +52,7 @@ EXTENSIONS = [
     "pymdownx.superfences",
     "tables",
 ]
-"""The site's content extensions (site/mkdocs.yml) minus toc, which only the page needs."""
+"""The site's content extensions (the packaged mkdocs.yml) minus toc, which only the page needs."""
 _CONFIGS = {"tables": {"use_align_attribute": True}}  # `align`, not a `style` attribute
 
 TAGS = frozenset(

@@ -20,6 +20,7 @@ start a rebuild. A change to the theme, the settings or the hand-written pages r
 
 from __future__ import annotations
 
+import gc
 import logging
 import shutil
 import tempfile
@@ -29,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from matrixpipe.check.run import Result, check
-from matrixpipe.git.history import read_history
+from matrixpipe.git.history import History, read_history
+from matrixpipe.publish.incremental import Keys
 from matrixpipe.publish.pagegate import PageGate
-from matrixpipe.publish.render import render, render_changed_pages, render_context
+from matrixpipe.publish.render import Stopped, render, render_changed_pages, render_context
 from matrixpipe.publish.site import load_mkdocs_config, no_banner, say_rendered
 from matrixpipe.publish.tree import site_dir
 
@@ -70,8 +72,13 @@ class Session:
         self.keep: _Keep | None = None
         self.config: Any = None
         self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.unbuilt: set[str] = set()
+        """Docs files a stopped render wrote that MkDocs has not built yet."""
         self.behind: threading.Thread | None = None
         self.stamp = ""
+        self.keys: Keys | None = None
+        self.history: tuple[object, History] | None = None
 
     # -- the check and the render ---------------------------------------------------------
 
@@ -83,9 +90,21 @@ class Session:
         return result
 
     def _context(self, result: Result) -> Any:
-        return render_context(
-            result.collection, result.config, self.drafts, read_history(self.repo)
-        )
+        return render_context(result.collection, result.config, self.drafts, self._history())
+
+    def _history(self) -> History:
+        """The Git dates, walked again only when a commit or the index changed."""
+        git = self.repo / ".git"
+        try:
+            when = tuple((git / name).stat().st_mtime_ns for name in ("HEAD", "index"))
+            head = (git / "HEAD").read_text()
+            ref = git / head.removeprefix("ref: ").strip()
+            stamp: object = (when, head, ref.read_text() if head.startswith("ref:") else "")
+        except OSError:  # a worktree, a packed ref, no Git: walk it every time
+            stamp = None
+        if stamp is None or self.history is None or self.history[0] != stamp:
+            self.history = (stamp, read_history(self.repo))
+        return self.history[1]
 
     # -- MkDocs -------------------------------------------------------------------------------
 
@@ -102,11 +121,17 @@ class Session:
         from mkdocs.commands.build import build
 
         result = self._check()
-        say_rendered(self.repo, render(self.repo, self._context(result)))
+        ctx = self._context(result)
+        self.keys = Keys(ctx)
+        say_rendered(self.repo, render(self.repo, ctx, keys=self.keys))
         self.stamp = self._stamp(result)
         self.config = self._mkdocs_config(result)
         no_banner()
         build(self.config, serve_url=self.url)
+        # What the build made lives as long as the session: out of the cyclic collector's
+        # sight, so that a rebuild does not spend its second scanning 10,000 pages' objects.
+        gc.collect()
+        gc.freeze()
 
     def _build_pages(self, paths: list[str]) -> bool:
         """Build the pages and copy the files at these docs paths with the navigation MkDocs
@@ -149,28 +174,34 @@ class Session:
     def rebuild(self) -> None:
         """One rebuild after an edit: the changed study and cell pages first (the browser
         reloads when this returns), the rest behind it."""
-        if self.behind is not None:
+        if self.behind is not None:  # the rest of the edit before: no longer needed
+            self.stop.set()
             self.behind.join()
+            self.stop.clear()
         with self.lock:
             result = self._check()
             if self._stamp(result) != self.stamp:
                 self.build_all()
                 return
             ctx = self._context(result)
-            changed = render_changed_pages(self.repo, ctx)
+            keys = self.keys = Keys(ctx, before=self.keys)
+            changed = render_changed_pages(self.repo, ctx, keys)
             if not self._build_pages(changed):
                 self.build_all()
                 return
-            self.behind = threading.Thread(target=self._the_rest, args=(ctx,), daemon=True)
+            self.behind = threading.Thread(target=self._the_rest, args=(ctx, keys), daemon=True)
             self.behind.start()
 
-    def _the_rest(self, ctx: Any) -> None:
+    def _the_rest(self, ctx: Any, keys: Keys) -> None:
         with self.lock:
             try:
-                rendered = render(self.repo, ctx)
+                rendered = render(self.repo, ctx, keys=keys, stop=self.stop)
                 say_rendered(self.repo, rendered)
-                if not self._build_pages(list(rendered.written)):
+                written, self.unbuilt = {*self.unbuilt, *rendered.written}, set()
+                if not self._build_pages(sorted(written)):
                     self.build_all()
+            except Stopped as stopped:  # a newer edit: its rest builds these too
+                self.unbuilt.update(stopped.written)
             except Exception:  # a preview reports and goes on; the next edit rebuilds
                 log.exception("matrixpipe: rendering the rest of the site failed")
 

@@ -45,7 +45,7 @@ from matrixpipe.publish.render import (
     write_headless,
     write_later,
 )
-from matrixpipe.publish.tree import site_dir
+from matrixpipe.publish.tree import docs_dir, mkdocs_file, overrides_layers, template_files
 
 
 class Checked(Protocol):
@@ -178,12 +178,12 @@ def _later_then_headless(
 
 def site_stamp(repo: Path, config: Config, collection: Collection, drafts: bool) -> str:
     """What every page of a built site depends on beyond its own source: matrixpipe and the
-    theme's versions, `mkdocs.yml`, the theme overrides and the hand-written pages, the site
-    settings, preview or public, and the matrices (the navigation). A warm build reuses the
+    theme's versions, `mkdocs.yml`, the theme overrides and the hand-written pages (of the
+    package and of the collection: `tree.template_files`), the site settings (its address
+    too), preview or public, and the matrices (the navigation). A warm build reuses the
     previous site only when its stamp is this one."""
     from importlib.metadata import version
 
-    site = site_dir(repo)
     parts: list[object] = [
         salt(),
         version("mkdocs"),
@@ -192,11 +192,8 @@ def site_stamp(repo: Path, config: Config, collection: Collection, drafts: bool)
         drafts,
         sorted((m.id, m.title) for m in collection.matrices.values()),
     ]
-    files = [site / "mkdocs.yml"]
-    for folder in ("overrides", "pages"):
-        files += sorted(p for p in (site / folder).rglob("*") if p.is_file())
-    for path in files:
-        parts.append((path.relative_to(site).as_posix(), content_digest(path.read_bytes())))
+    for name, path in template_files(repo):
+        parts.append((name, content_digest(path.read_bytes())))
     return content_digest(repr(parts).encode())
 
 
@@ -277,19 +274,38 @@ def load_mkdocs_config(
 ) -> Any:
     """The site's MkDocs config, with matrixpipe.yml's settings and the search engine's on top
     (and `settings` last): the one place that knows where the config and its folders are. A
-    preview keeps Material's search: Pagefind indexes a finished site, which a preview never is."""
+    preview keeps Material's search: Pagefind indexes a finished site, which a preview never is.
+
+    The config is the collection's `site/mkdocs.yml` or else the packaged one
+    (`tree.mkdocs_file`); the docs folder is always the generated `site/docs/`; the theme's
+    template folders are the collection's `site/overrides/`, the config's own `custom_dir`,
+    then the packaged overrides, before Material's (`tree.overrides_layers`)."""
     from mkdocs.config import load_config
 
-    config_file = site_dir(repo) / "mkdocs.yml"
-    return load_config(
+    config_file = mkdocs_file(repo)
+    config = load_config(
         config_file=str(config_file),
-        site_dir=str(into),
+        docs_dir=str(docs_dir(repo).absolute()),  # else relative to the config's folder
+        site_dir=str(into.absolute()),
         **{
             **mkdocs_overrides(site),
             **({} if preview else search.mkdocs_overrides(site.search, config_file)),
             **settings,
         },
     )
+    config.theme.dirs = theme_dirs(config.theme.dirs, config.theme.custom_dir, repo)
+    return config
+
+
+def theme_dirs(dirs: list[str], custom_dir: str | None, repo: Path) -> list[str]:
+    """MkDocs' template folders, first wins: the collection's overrides, the config's own
+    `custom_dir`, the packaged overrides, then the theme's (each folder once)."""
+    *own, packaged = overrides_layers(repo)
+    order = [*own, *([Path(custom_dir)] if custom_dir else []), packaged, *map(Path, dirs)]
+    seen: dict[Path, str] = {}
+    for folder in order:
+        seen.setdefault(folder.resolve(), str(folder))
+    return list(seen.values())
 
 
 def mkdocs_build(

@@ -1,4 +1,11 @@
-"""The generated docs folder: hand-written pages copied in, generated files beside them.
+"""The site's folders: the packaged template, the collection's layers over it, and the
+generated docs folder (hand-written pages copied in, generated files beside them).
+
+The site template ships in the package (`matrixpipe/template/site/`: `mkdocs.yml`, theme
+`overrides/`, default `pages/`). A collection's `site/` holds only what it changes, and needs
+not exist: `site/mkdocs.yml` replaces the packaged config whole, `site/overrides/` is searched
+before the packaged overrides (file by file), and `site/pages/` replaces default pages of the
+same path and adds others. The generated docs go to `site/docs/` (made on demand, ignored by Git).
 
 The folder is synchronised, not rebuilt: only files whose content changed are rewritten (each
 atomically) and files no longer generated are removed. `matrixpipe serve` relies on this, since
@@ -18,23 +25,88 @@ class SiteError(MatrixpipeError):
     """The site folder is missing something the render needs, or a hand-written page clashes."""
 
 
+TEMPLATE = Path(__file__).resolve().parent.parent / "template" / "site"
+"""The site template shipped in the package: `mkdocs.yml`, the theme `overrides/` and the
+default hand-written `pages/`. A collection's `site/` holds only what it changes."""
+
+
 def site_dir(repo: Path) -> Path:
-    """The collection's `site/` folder, holding `mkdocs.yml`, `pages/` and `overrides/`."""
-    site = repo / "site"
-    if not (site / "mkdocs.yml").is_file():
-        raise SiteError(f"{site / 'mkdocs.yml'}: not found; the site needs its MkDocs config")
-    return site
+    """The collection's `site/` folder, which may not exist: its own `mkdocs.yml` (optional,
+    used instead of the packaged one), `overrides/` and `pages/` (each layered over the
+    packaged ones), and the generated `docs/`."""
+    return repo / "site"
 
 
-def hand_written(pages: Path) -> dict[str, bytes]:
-    """Every file under `site/pages/`, by its path in the docs folder."""
-    if not pages.is_dir():
-        return {}
-    return {
-        p.relative_to(pages).as_posix(): p.read_bytes()
-        for p in sorted(pages.rglob("*"))
-        if p.is_file() and not p.name.startswith(".")
-    }
+def docs_dir(repo: Path) -> Path:
+    """The generated docs folder, `site/docs/` (made by the render, ignored by Git)."""
+    return site_dir(repo) / "docs"
+
+
+def mkdocs_file(repo: Path) -> Path:
+    """The MkDocs config the site is built with: the collection's `site/mkdocs.yml` if it has
+    one (whole: it replaces the packaged config, it is not merged with it), else the packaged
+    one."""
+    own = site_dir(repo) / "mkdocs.yml"
+    return own if own.is_file() else TEMPLATE / "mkdocs.yml"
+
+
+def overrides_layers(repo: Path) -> list[Path]:
+    """The theme override folders, first wins: the collection's `site/overrides/` (if any),
+    then the packaged overrides. Both come before Material's own templates."""
+    own = site_dir(repo) / "overrides"
+    return [*([own] if own.is_dir() else []), TEMPLATE / "overrides"]
+
+
+def pages_layers(repo: Path) -> list[Path]:
+    """The hand-written page folders, lowest first: the packaged default pages, then the
+    collection's `site/pages/` (a page there replaces the default page of the same path)."""
+    return [TEMPLATE / "pages", site_dir(repo) / "pages"]
+
+
+def hand_written(repo: Path) -> dict[str, bytes]:
+    """Every hand-written page by its path in the docs folder: the packaged default pages with
+    the collection's `site/pages/` on top."""
+    pages: dict[str, bytes] = {}
+    for folder in pages_layers(repo):
+        pages.update(_files(folder))
+    return dict(sorted(pages.items()))
+
+
+def clash_message(repo: Path, path: str) -> str:
+    """What to say when the hand-written page at docs path `path` has the path of a generated
+    page: the collection's `site/pages/<path>` can be renamed; a default page cannot."""
+    if (site_dir(repo) / "pages" / path).is_file():
+        return f"site/pages/{path} has the path of a generated page; rename or remove it"
+    return (
+        f"matrixpipe's default page {path} has the path of a generated page; give the matrix "
+        "or entry whose page goes there another id"
+    )
+
+
+def template_files(repo: Path) -> list[tuple[str, Path]]:
+    """Every file of the site template the build reads, each named by its layer and path
+    (`package:overrides/main.html`, `collection:mkdocs.yml`): the MkDocs config, then the
+    overrides and pages of both layers."""
+    config = mkdocs_file(repo)
+    files = [(f"{'package' if config.parent == TEMPLATE else 'collection'}:mkdocs.yml", config)]
+    for label, root in (("package", TEMPLATE), ("collection", site_dir(repo))):
+        for folder in ("overrides", "pages"):
+            files += [
+                (f"{label}:{p.relative_to(root).as_posix()}", p)
+                for p in sorted(_files_under(root / folder))
+            ]
+    return files
+
+
+def _files_under(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return [p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (none if it is missing), by its relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(_files_under(folder))}
 
 
 def merge(
