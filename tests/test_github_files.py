@@ -23,7 +23,7 @@ from tools import require
 GITHUB = ROOT / ".github"
 WORKFLOWS = sorted((GITHUB / "workflows").glob("*.yml"))
 FORMS = [GITHUB / "ISSUE_TEMPLATE" / name for name in ("suggest-study.yml", "report-problem.yml")]
-# The pins of /work/shared/ACTIONS-PINS.md, cross-checked in public workflows. A wrong SHA passes
+# The pins of the shared ACTIONS-PINS.md, cross-checked in public workflows. A wrong SHA passes
 # every offline linter and only breaks on GitHub, so the workflows may use these and no others.
 PINS = {
     "actions/checkout": {
@@ -35,6 +35,10 @@ PINS = {
     "actions/configure-pages": {"983d7736d9b0ae728b81ab479565c72886d7745b": "v5"},
     "actions/upload-pages-artifact": {"7b1f4a764d45c48632c6b24a0339c27f5614fb0b": "v4"},
     "actions/deploy-pages": {"d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e": "v4.0.5"},
+    # Not in ACTIONS-PINS.md: v5.0.5 of actions/cache, the same SHA for the same tag in ten
+    # public workflows found for issue 15 (actions/cache, /restore and /save alike).
+    "actions/cache/restore": {"27d5ce7f107fe9357f9df03efb73ab90386fccae": "v5.0.5"},
+    "actions/cache/save": {"27d5ce7f107fe9357f9df03efb73ab90386fccae": "v5.0.5"},
 }
 _USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^@\s]+)@(?P<ref>\S+)\s*(?:#\s*(?P<v>\S+))?")
 
@@ -254,3 +258,24 @@ def test_pre_commit_try_repo_runs_both_hooks(tmp_path: Path) -> None:
     assert result.returncode == 0, output
     assert re.search(r"matrixpipe check\.+Passed", output), output
     assert re.search(r"matrixpipe fmt\.+Passed", output), output
+
+
+def test_only_the_default_branch_saves_the_cache() -> None:
+    """A pull request's job must never write a cache that the published build reads: only the
+    publish workflow saves one, and only on the default branch; it restores by version."""
+    import yaml
+
+    savers = []
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                if str(step.get("uses", "")).startswith("actions/cache/save@"):
+                    savers.append((path.name, step))
+                assert not str(step.get("uses", "")).startswith("actions/cache@"), (
+                    f"{path.name}: actions/cache saves at the end of any run; use restore/save"
+                )
+    assert [name for name, _ in savers] == ["publish.yml"]
+    guard = savers[0][1]["if"]
+    assert guard == "github.ref == format('refs/heads/{0}', github.event.repository.default_branch)"
+    assert "steps.matrixpipe.outputs.version" in savers[0][1]["with"]["key"]
