@@ -145,7 +145,8 @@ def plain_pages(corpus: Path, out: Path) -> Path:
     """A plain MkDocs project: the collection's own site config (theme, features, Markdown
     extensions, search), with one ordinary prose page per study page, each of the same size."""
     studies = sorted((corpus / "site" / "docs" / "studies").glob("*.md"))
-    shutil.copytree(corpus / "site", out, ignore=shutil.ignore_patterns("docs", "public"))
+    template = ROOT / "src" / "matrixpipe" / "template" / "site"  # the packaged site
+    shutil.copytree(template, out, ignore=shutil.ignore_patterns("docs", "public", "pages"))
     docs = out / "docs"
     (docs / "pages").mkdir(parents=True)
     rng = random.Random(7)

@@ -13,9 +13,10 @@ entry changes (watchdog events, not polling), one rebuild follows:
    build: it is refreshed when the navigation changes (a page added or removed, a matrix),
    which rebuilds everything.
 
-The server watches `entries/`, `site/pages/`, `site/overrides/`, `matrixpipe.yml` and
-`site/mkdocs.yml`; the generated docs folder is not watched, so the render's own writes never
-start a rebuild. A change to the theme, the settings or the hand-written pages rebuilds all.
+The server watches `entries/`, the collection's site layers (`site/pages/`, `site/overrides/`,
+`site/mkdocs.yml`) and `matrixpipe.yml`; the generated docs folder is not watched, so the
+render's own writes never start a rebuild. A change to the theme, the settings or the
+hand-written pages rebuilds all. A newer edit stops the rest of the one before.
 """
 
 from __future__ import annotations
