@@ -124,3 +124,40 @@ def test_no_symbolic_link_in_a_cache_folder_is_followed(
 
     assert os.listdir(elsewhere) == []
     assert sorted(os.listdir(legacy)) == [".gitignore"]
+
+
+def test_a_file_known_by_its_status_is_read_again_when_it_changes(collection: Path) -> None:
+    """A warm check skips reading a file whose status (mtime, ctime, size, inode) is the one it
+    indexed. An edit that keeps the size and puts the old mtime back still changes the ctime,
+    which no user can set: the edit is seen. A file changed moments before a check is not
+    indexed at all. And a collection asked of such a check still holds every entry."""
+    import time
+
+    from matrixpipe.check.cache import read_cache_file
+
+    study = collection / "entries" / "studies" / "probation-alcohol-offenders-2009.yaml"
+    check(collection)  # the files were just copied: too recent to index
+    assert not read_cache_file(cache_dir(collection) / "stats.marshal")
+    time.sleep(2.1)
+    first = check(collection)
+    indexed = read_cache_file(cache_dir(collection) / "stats.marshal")
+    assert f"entries/studies/{study.name}" in indexed
+    assert not first.report.failing()
+
+    warm = check(collection)  # known by status: nothing read, nothing different
+    assert warm.report.diagnostics == first.report.diagnostics
+    assert sorted(warm.collection.studies) == sorted(
+        check(collection, use_cache=False).collection.studies
+    )
+
+    text = study.read_text()
+    before = study.stat()
+    broken = text.replace("year: 2009", "year: 1009", 1)
+    assert len(broken) == len(text)
+    study.write_text(broken)
+    os.utime(study, ns=(before.st_atime_ns, before.st_mtime_ns))  # same size, same mtime
+    assert study.stat().st_size == before.st_size
+    assert study.stat().st_mtime_ns == before.st_mtime_ns
+    found = check(collection).report
+    assert found.failing(), "the edit behind the old mtime was not seen"
+    assert any(d.path == f"entries/studies/{study.name}" for d in found.diagnostics)

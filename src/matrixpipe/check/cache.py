@@ -238,6 +238,58 @@ def _facts(t: tuple[Any, ...]) -> Facts:
     return Facts(*t[:-1], tuple(_diagnostic(d) for d in t[-1]))
 
 
+_STATS = "stats.marshal"
+_RACY_NS = 2_000_000_000
+
+
+class StatIndex:
+    """path → (mtime, ctime, size, inode, content digest) of each entry file when its digest was
+    taken: a file whose status is the same still has that content, as in Git's index, so a warm
+    check reads and digests only the files that changed. The change time cannot be set by a
+    user, and a file changed in the two seconds before a run is left out of the index (it may
+    change again within one tick of the clock), so a stale digest is never trusted."""
+
+    def __init__(self, repo: Path | None) -> None:
+        self.file = cache_dir(repo) / _STATS if repo is not None else None
+        loaded = read_cache_file(self.file) if self.file is not None else None
+        self.old: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+        self.new: dict[str, tuple[int, int, int, int, str]] = {}
+        self.since = time.time_ns() - _RACY_NS
+
+    def digest(self, full: str, path: str) -> str | None:
+        """The digest of the file at `full` if its status is the one indexed, else None."""
+        old = self.old.get(path)
+        if not isinstance(old, tuple) or len(old) != 5 or not isinstance(old[4], str):
+            return None
+        try:
+            info = os.stat(full, follow_symlinks=False)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode) or old[:4] != _status(info):
+            return None
+        self.new[path] = old
+        return old[4]
+
+    def record(self, full: str, path: str, digest: str) -> None:
+        """Index a file just read, unless it changed too recently to be sure of."""
+        if self.file is None:
+            return
+        try:
+            info = os.stat(full, follow_symlinks=False)
+        except OSError:
+            return
+        if stat.S_ISREG(info.st_mode) and max(info.st_mtime_ns, info.st_ctime_ns) < self.since:
+            self.new[path] = (*_status(info), digest)
+
+    def save(self) -> None:
+        if self.file is not None and self.new != self.old:
+            write_cache_file(self.file, self.new)
+
+
+def _status(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino)
+
+
 _DATA = "data.marshal"
 
 

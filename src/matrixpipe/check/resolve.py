@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from matrixpipe import models
@@ -326,9 +326,14 @@ class _Judge:
     def _similar(self, studies: list[Facts]) -> None:
         """One finding per title or headline that nearly repeats an earlier study's (the first
         one, in path order), at the later study's text."""
-        texts, places = _similar_texts(studies)
+        made = cache(partial(_similar_texts, studies))
+        source = [facts.keys for facts in studies]  # titles, years, headlines: the texts' own
+        pairs = remembered_pairs(lambda: made()[0], source, self.similar_cache)
+        if not pairs:
+            return
+        places = made()[1]
         reported: set[int] = set()
-        for i, j in remembered_pairs(texts, self.similar_cache):  # i < j: texts[i]'s comes first
+        for i, j in pairs:  # i < j: texts[i]'s study comes first
             if j in reported:
                 continue
             reported.add(j)
@@ -371,24 +376,25 @@ def _similar_texts(
     return texts, places
 
 
-def remembered_pairs(texts: Sequence[Text], file: Path | None) -> list[tuple[int, int]]:
-    """`near_duplicates(texts).pairs`, kept in a signed cache file by a digest of the texts: a
-    check after an edit that left every title and headline as it was (most edits) reuses the
-    pairs of the run before instead of indexing 10,000 titles again."""
+def remembered_pairs(
+    texts: Callable[[], Sequence[Text]], source: object, file: Path | None
+) -> list[tuple[int, int]]:
+    """`near_duplicates(texts()).pairs`, kept in a signed cache file by a digest of `source`,
+    what the texts are made from: a check after an edit that left every title and headline as
+    it was (most edits) reuses the pairs of the run before, without making the texts at all."""
     if file is None:
-        return near_duplicates(texts).pairs
-    key = content_digest(repr([tuple(t) for t in texts]).encode())  # marshal is not stable
+        return near_duplicates(texts()).pairs
+    key = content_digest(repr(source).encode())  # repr, not marshal: marshal is not stable
     payload = read_cache_file(file)
     if isinstance(payload, tuple) and len(payload) == 2 and payload[0] == key:
         pairs = payload[1]
-        if isinstance(pairs, list) and all(
-            isinstance(p, tuple)
-            and len(p) == 2
-            and all(isinstance(i, int) and 0 <= i < len(texts) for i in p)
+        well_formed = isinstance(pairs, list) and all(
+            isinstance(p, tuple) and len(p) == 2 and all(isinstance(i, int) for i in p)
             for p in pairs
-        ):
+        )
+        if well_formed and all(0 <= i < len(texts()) for p in pairs for i in p):
             return pairs
-    pairs = near_duplicates(texts).pairs
+    pairs = near_duplicates(texts()).pairs
     write_cache_file(file, (key, pairs))
     return pairs
 

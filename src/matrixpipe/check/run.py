@@ -20,6 +20,7 @@ from matrixpipe.check.cache import (
     DataCache,
     EntryCache,
     Payload,
+    StatIndex,
     cache_dir,
     content_digest,
 )
@@ -53,9 +54,10 @@ class Result:
     report: Report
     config: Config
     entries: list[Entry] = field(default_factory=list)
-    pending: list[tuple[str, Kind, bytes]] = field(default_factory=list)
+    pending: list[tuple[str, Kind, bytes | None]] = field(default_factory=list)
     """Files read but not parsed (their findings came from the cache): parsed and validated
-    only if the collection is asked for, from these bytes, never read from disk again."""
+    only if the collection is asked for, from these bytes, never read from disk again (None:
+    a file the check knew by its status alone, read now)."""
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     """(kind, id) → the path of the entry that owns the id (the judge's index)."""
     digests: dict[str, str] = field(default_factory=dict)
@@ -71,6 +73,7 @@ class Result:
         """Every valid entry assembled for rendering: the check's own entries, plus the pending
         files validated now, each from the data it parsed to before (the signed data cache)
         or, failing that, parsed now: no file is parsed twice in a run."""
+        self.pending = [item for item in map(self._read_now, self.pending) if item]
         reused = self._reused()
         data = DataCache(self.repo) if self.cached and len(reused) < len(self.pending) else None
         known, unknown = [], []
@@ -95,6 +98,19 @@ class Result:
                 data.put(entry.doc.path, self.digests[entry.doc.path], entry.doc.data)
             data.save()
         return assemble(self.entries, self.owners)
+
+    def _read_now(
+        self, item: tuple[str, Kind, bytes | None]
+    ) -> tuple[str, Kind, bytes | None] | None:
+        """A pending file with its bytes, read now if the check knew it by its status (None if
+        it can no longer be read: the next check reports it)."""
+        path, kind, raw = item
+        if raw is None:
+            read = read_entry_bytes(self.repo, path, kind)
+            if not isinstance(read, bytes):
+                return None
+            raw, self.digests[path] = read, content_digest(read)
+        return path, kind, raw
 
     def _reused(self) -> dict[str, Entry]:
         """The previous run's entries of the pending files whose content is unchanged."""
@@ -132,22 +148,34 @@ def check(
     report.extend(tracked_caches(repo))
     paths = discover(repo)
     cache = EntryCache(repo if use_cache else None)
+    stats = StatIndex(repo if use_cache else None)
     documents = _Documents(repo)
     all_facts: list[Facts] = []
     entries: list[Entry] = []
     todo: list[tuple[str, Kind, bytes, str]] = []
-    pending: list[tuple[str, Kind, bytes]] = []
+    pending: list[tuple[str, Kind, bytes | None]] = []
     digests: dict[str, str] = {}
     for path in paths:
         kind = classify(path)
         if kind is None:
             report.extend([d for d in [misplaced_file(path)] if d])
             continue
+        full = os.path.join(repo, path)
+        if not publish:  # the collection is not asked for: a known file needs no reading
+            known = stats.digest(full, path)
+            hit = cache.get(path, known) if known is not None else None
+            if hit is not None:
+                digests[path] = known  # type: ignore[assignment]
+                _collect(hit, report, all_facts)
+                if hit[1] is not None:  # read only if the collection is asked for after all
+                    pending.append((path, kind, None))
+                continue
         raw = read_entry_bytes(repo, path, kind)
         if isinstance(raw, Diagnostic):
             report.add(raw)
             continue
         digest = digests[path] = content_digest(raw)
+        stats.record(full, path, digest)
         hit = cache.get(path, digest)
         if hit is None:
             todo.append((path, kind, raw, digest))
@@ -170,6 +198,7 @@ def check(
         elif payload[1] is not None:  # valid, but parsed in a worker that kept its entry
             pending.append((path, kind, raw))
     cache.save()
+    stats.save()
     good = {f.path for f in all_facts}
     broken = frozenset(f"{r[0]}:{r[1]}" for p in paths if p not in good and (r := entry_ref(p)))
     similar = cache_dir(repo) / "similar.marshal" if use_cache else None
