@@ -482,3 +482,16 @@ def test_text_reporter_escapes_bidi_in_messages() -> None:
     out = io.StringIO()
     TextReporter(Path("."), out, color="never").report(_report("title 'abc\u202edef'"))
     assert "\u202e" not in out.getvalue() and "abc\\u202edef" in out.getvalue()
+
+
+def test_a_character_reference_to_a_control_character_leaves_none() -> None:
+    """Found by the Markdown fuzzer: `&#2` came back from the cleaner as U+0002, which HTML
+    forbids and Python-Markdown takes for its placeholder marker (it then dropped the text)."""
+    import re
+
+    from matrixpipe.publish.sanitize import contributor_html
+
+    text = "Au&#2<style>\x00=__p\x0bw<http\x1f\x00" + "~" * 70 + "//a "
+    html = contributor_html(text, {}.get)
+    assert "Au" in html
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", html)

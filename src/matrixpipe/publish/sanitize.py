@@ -395,7 +395,9 @@ def contributor_html(text: str, resolve: Resolve) -> str:
     # Python-Markdown sets raw HTML aside behind placeholders; emphasis next to one can split
     # it so that it is never put back. Raw HTML is never wanted here, so drop any remnant.
     converted = _PLACEHOLDER.sub("", converted)
-    html = _CLEANER.clean(converted).strip("\n")
+    # The cleaner decodes character references: `&#2;` would come back as a control character,
+    # which HTML forbids and Python-Markdown takes for its own placeholder marker.
+    html = _CONTROLS.sub("", _CLEANER.clean(converted)).strip("\n")
     _MEMO.put(key, [*known, (tuple(asked), html)])
     return html
 
