@@ -184,7 +184,7 @@ def test_synthetic_collection_round_trips(
 
 @pytest.mark.parametrize("name", ["library.ris", "library.bib"])
 def test_zotero_export_imports_cleanly(run_cli: RunCli, empty: Path, name: str) -> None:
-    result = run_cli(["import", ZOTERO / name, empty])
+    result = run_cli(["import", ZOTERO / name, empty, "--quiet"])
     assert result.exit_code == 0, result.output
     assert result.stdout.count("wrote entries/studies/") == 4
     assert result.stderr == "imported 4, skipped 0 already in the collection, 0 could not be read\n"
@@ -461,7 +461,7 @@ def test_hostile_containers_are_one_clean_line_or_left_out(
 
 def test_duplicates_are_skipped_with_the_existing_file(run_cli: RunCli, empty: Path) -> None:
     assert run_cli(["import", ZOTERO / "library.ris", empty]).exit_code == 0
-    result = run_cli(["import", ZOTERO / "library.bib", empty])
+    result = run_cli(["import", ZOTERO / "library.bib", empty, "--quiet"])
     assert result.exit_code == 0
     assert "wrote" not in result.stdout
     assert (
@@ -535,7 +535,7 @@ def test_hostile_text_still_passes_check(run_cli: RunCli, empty: Path, tmp_path:
 
 
 def test_dry_run_writes_nothing(run_cli: RunCli, empty: Path) -> None:
-    result = run_cli(["import", ZOTERO / "library.bib", empty, "--dry-run"])
+    result = run_cli(["import", ZOTERO / "library.bib", empty, "--dry-run", "--quiet"])
     assert result.exit_code == 0
     assert result.stdout.count("would write entries/studies/") == 4
     assert result.stderr.startswith("would import 4,")
@@ -614,7 +614,7 @@ HOSTILE_FILES: dict[str, tuple[str, bytes]] = {
 
 def _run_hostile(run_cli: RunCli, path: Path, repo: Path) -> tuple[int, list[str]]:
     with _deadline(60):
-        result = run_cli(["import", path, repo])
+        result = run_cli(["import", path, repo, "--quiet"])
     assert "Traceback" not in result.output
     return result.exit_code, result.stderr.splitlines()
 

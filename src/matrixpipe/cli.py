@@ -28,6 +28,20 @@ _COLOR = click.option(
     show_default=True,
     help="Colour the text output; NO_COLOR in the environment means never.",
 )
+_QUIET = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Show no progress (on a terminal a live display, elsewhere a line per stage); "
+    "findings, errors and the closing summary are still printed.",
+)
+
+
+def _progress(quiet: bool, color: str = "auto") -> Any:
+    """The command's progress display (`matrixpipe.progress`), for a `with` block."""
+    from matrixpipe.progress import shown
+
+    return shown(quiet, color)
 
 
 def _fails_cleanly(func: F) -> F:
@@ -427,8 +441,9 @@ _SITE_URL = click.option(
 @_DRAFTS
 @_SITE_URL
 @_COLOR
+@_QUIET
 @_fails_cleanly
-def render(repo: Path, drafts: bool, site_url: str | None, color: str) -> None:
+def render(repo: Path, drafts: bool, site_url: str | None, color: str, quiet: bool) -> None:
     """Check REPO, then write the site's Markdown pages, feeds and redirects into site/docs/.
 
     Beside them it writes a plain MkDocs project (site/mkdocs.rendered.yml and the merged theme
@@ -440,7 +455,9 @@ def render(repo: Path, drafts: bool, site_url: str | None, color: str) -> None:
     """
     from matrixpipe.commands.build import run_render
 
-    sys.exit(run_render(repo, drafts, color, site_url))
+    with _progress(quiet, color):
+        code = run_render(repo, drafts, color, site_url)
+    sys.exit(code)
 
 
 @cli.command()
@@ -458,9 +475,16 @@ def render(repo: Path, drafts: bool, site_url: str | None, color: str) -> None:
     help="Fail on warnings too: the check's, and a site address that is still the placeholder.",
 )
 @_COLOR
+@_QUIET
 @_fails_cleanly
 def build(
-    repo: Path, out: Path | None, drafts: bool, site_url: str | None, strict: bool, color: str
+    repo: Path,
+    out: Path | None,
+    drafts: bool,
+    site_url: str | None,
+    strict: bool,
+    color: str,
+    quiet: bool,
 ) -> None:
     """Check, render and build the site with `mkdocs build --strict`, all or nothing.
 
@@ -472,7 +496,9 @@ def build(
     """
     from matrixpipe.commands.build import run_build
 
-    sys.exit(run_build(repo, out, drafts, color, site_url, strict))
+    with _progress(quiet, color):
+        code = run_build(repo, out, drafts, color, site_url, strict)
+    sys.exit(code)
 
 
 @cli.command()
@@ -542,6 +568,7 @@ def init_command(folder: Path, repo_name: str | None, example: bool) -> None:
 @click.option("--cell", metavar="MATRIX/CODE", help="Only the studies listed in this cell.")
 @click.option("--drafts", "with_drafts", is_flag=True, help="Include draft and review entries.")
 @click.option("--base-url", default="", help="What the API's site URLs start with.")
+@_QUIET
 @_fails_cleanly
 def export_command(
     repo: Path,
@@ -551,6 +578,7 @@ def export_command(
     cell: str | None,
     with_drafts: bool,
     base_url: str,
+    quiet: bool,
 ) -> None:
     """Export the published collection in REPO: JSON API, CSV, CSL-JSON, BibTeX or RIS.
 
@@ -560,7 +588,9 @@ def export_command(
     """
     from matrixpipe.commands.export import run_export
 
-    sys.exit(run_export(repo, fmt, out, study_id, cell, with_drafts, base_url))
+    with _progress(quiet):
+        code = run_export(repo, fmt, out, study_id, cell, with_drafts, base_url)
+    sys.exit(code)
 
 
 @cli.command("import")
@@ -570,9 +600,16 @@ def export_command(
 @click.option("--cell", metavar="MATRIX/CODE", help="Place every imported study in this cell.")
 @click.option("--category", type=click.Choice(["seminal", "key", "review", "guidance"]))
 @click.option("--dry-run", is_flag=True, help="Write nothing; say what would be written.")
+@_QUIET
 @_fails_cleanly
 def import_command(
-    file: Path, repo: Path, fmt: str | None, cell: str | None, category: str | None, dry_run: bool
+    file: Path,
+    repo: Path,
+    fmt: str | None,
+    cell: str | None,
+    category: str | None,
+    dry_run: bool,
+    quiet: bool,
 ) -> None:
     """Import a Zotero, EndNote or Mendeley export (RIS, BibTeX, CSL-JSON) as draft studies.
 
@@ -585,7 +622,9 @@ def import_command(
     """
     from matrixpipe.edit.importer import Target, run_import
 
-    sys.exit(run_import(file, repo, fmt, Target(cell, category), dry_run))
+    with _progress(quiet):
+        code = run_import(file, repo, fmt, Target(cell, category), dry_run)
+    sys.exit(code)
 
 
 def main() -> None:

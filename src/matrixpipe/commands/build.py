@@ -13,6 +13,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from matrixpipe import progress
 from matrixpipe.check.run import Result, check
 from matrixpipe.config import PLACEHOLDER_URL, SITE_URL_ENV, Config, with_site_url
 from matrixpipe.diagnostics import ExitCode
@@ -42,7 +43,8 @@ def placeholder_warning(config: Config) -> str | None:
 def _check_and_report(repo: Path, color: str) -> Result:
     from matrixpipe.report import reporter
 
-    result = check(repo, publish=True)
+    with progress.checking(repo):
+        result = check(repo, publish=True)
     if result.report.diagnostics:
         reporter("text", repo, color).report(result.report)
     return result
@@ -62,7 +64,8 @@ def run_render(repo: Path, drafts: bool, color: str = "auto", site_url: str | No
     if result is None:
         return _refuse("not rendered")
     config = with_site_url(result.config, site_url)
-    ctx = render_context(result.collection, config, drafts, read_history(repo))
+    with progress.stage("Reading the collection"):
+        ctx = render_context(result.collection, config, drafts, read_history(repo))
     say_rendered(repo, render(repo, ctx))
     written = write_plain_project(repo, config.site)
     print(f"wrote {written.relative_to(repo) if written.is_relative_to(repo) else written}")

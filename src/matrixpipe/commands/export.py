@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from matrixpipe import progress
 from matrixpipe.diagnostics import ExitCode
 from matrixpipe.errors import MatrixpipeError
 from matrixpipe.publish.view import PublicView, Urls
@@ -37,7 +38,8 @@ def run_export(
         raise MatrixpipeError("give --study or --cell, not both")
     if fmt in FOLDER_FORMATS and (study or cell):
         raise MatrixpipeError(f"--study and --cell narrow a one-file export; {fmt} writes a folder")
-    result = check(repo, publish=True)
+    with progress.checking(repo):
+        result = check(repo, publish=True)
     failing = result.report.failing()
     if failing:
         click.echo(
@@ -46,11 +48,13 @@ def run_export(
             err=True,
         )
         return int(ExitCode.FINDINGS)
-    view = PublicView(result.collection, drafts, Urls(base_url), result.config.jurisdictions)
+    with progress.stage("Reading the collection"):
+        view = PublicView(result.collection, drafts, Urls(base_url), result.config.jurisdictions)
     if fmt in FOLDER_FORMATS:
         return _export_folder(view, result.config.site, fmt, out)
     studies, listings = _selection(view, study, cell)
-    text = _file_text(fmt, view, studies, listings)
+    with progress.stage(f"Exporting {progress.count(len(studies), 'study', 'studies')}"):
+        text = _file_text(fmt, view, studies, listings)
     if str(out) == "-":
         click.echo(text, nl=False)
         return int(ExitCode.OK)
@@ -69,11 +73,15 @@ def _export_folder(view: PublicView, site: SiteConfig, fmt: str, out: Path) -> i
     if fmt == "json":
         from matrixpipe.publish.api import write_api
 
-        written = write_api(view, out, prune_stale=True, title=site.title)
+        with progress.stage("Writing the JSON API") as step:
+            written = write_api(view, out, prune_stale=True, title=site.title)
+            step.advance(len(written))
     else:
         from matrixpipe.publish.downloads import write_downloads
 
-        written = write_downloads(view, out, prune_stale=True)
+        with progress.stage("Writing the downloads") as step:
+            written = write_downloads(view, out, prune_stale=True)
+            step.advance(len(written))
     click.echo(f"wrote {len(written)} files to {out}")
     return int(ExitCode.OK)
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from matrixpipe import models
+from matrixpipe import models, progress
 from matrixpipe.check.resolve import normalise_title
 from matrixpipe.check.safety import INVISIBLE, unsafe_attributes
 from matrixpipe.diagnostics import ExitCode
@@ -97,16 +97,20 @@ def run_import(
         raise MatrixpipeError(
             f"{file}: cannot tell the format; give --format ris, bibtex or csl-json"
         )
-    collection = check(repo, publish=True).collection
+    with progress.checking(repo):
+        collection = check(repo, publish=True).collection
     target = _checked_target(target or Target(), collection)
     known = _known(repo, collection)
-    result = read(text, cast(Format, chosen))
+    with progress.stage(f"Reading {file.name}"):
+        result = read(text, cast(Format, chosen))
     lines: list[tuple[int, str, bool]] = [
         (p.line, f"{file}:{p.line}: {p.message}", True) for p in result.problems
     ]
     importer = _Importer(repo, file, target, known, dry_run)
-    for record in result.records:
-        lines.extend(importer.add(record))
+    records = result.records
+    with progress.stage("Importing records", len(records)) as step:
+        for record in step.counted(records):
+            lines.extend(importer.add(record))
     for _, message, is_error in sorted(lines, key=lambda item: item[0]):
         click.echo(message, err=is_error)
     failed = len(result.problems) + importer.malformed

@@ -19,6 +19,9 @@ listings): Python-Markdown would still parse every block with its HTML parser, w
 studies is most of MkDocs' time. The plugin sets each raw block aside before Markdown runs and
 puts it back after, unchanged (`on_page_markdown`, `on_page_content`).
 
+The plugin also counts MkDocs' progress (`matrixpipe.progress`): the pages read (waiting for
+the child's included) and then the pages written, as two stages.
+
 The plugin is added by `matrixpipe build` alone: the site's mkdocs.yml names no plugins, and the
 rendered folder builds the same with a plain `mkdocs build` or Zensical.
 """
@@ -38,6 +41,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, set_exclusions
 from mkdocs.structure.pages import Page
+
+from matrixpipe import progress
 
 SEARCH_INDEX = "search/search_index.json"
 _RAW_BLOCK = re.compile(r"<(?:div|ul|ol|dl|p|table|details|blockquote|section)[\s>]")
@@ -81,10 +86,21 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
         self.stash: dict[str, list[str]] = {}
         self.built: set[str] = set()
         self._filter = _NotDirtyWarning()
+        self._stage: progress.Stage | None = None
+        self._to_build = 0
+        self._writing = False
+
+    def _next_stage(self, name: str | None, total: int | None = None) -> None:
+        """End the stage shown (`matrixpipe.progress`), and start the next, if any."""
+        if self._stage is not None:
+            self._stage.finish()
+        self._stage = progress.stage(name, total) if name is not None else None
 
     def on_config(self, config: Any) -> Any:
         if self.dirty:
             logging.getLogger("mkdocs.commands.build").addFilter(self._filter)
+        self._writing = False
+        self._next_stage("MkDocs: reading pages")
         return config
 
     def on_files(self, files: Files, /, *, config: Any) -> Files:
@@ -113,6 +129,9 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
                     Path(file.abs_dest_path).unlink(missing_ok=True)
                     if file.is_documentation_page():
                         self.built.add(file.url)
+        self._to_build = len(self.built) if self.dirty else len(files.documentation_pages())
+        if self._stage is not None:
+            self._stage.total = self._to_build
         return files
 
     def on_pre_page(self, page: Page, /, *, config: Any, files: Any) -> Page:
@@ -144,10 +163,21 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
 
     def on_page_content(self, html: str, /, *, page: Page, config: Any, files: Any) -> str:
         """Put the raw blocks back where Markdown left their markers."""
+        if self._stage is not None:
+            self._stage.done += 1
         stash = self.stash.pop(page.file.src_uri, None)
         if not stash:
             return html
         return _STASHED.sub(lambda m: stash[int(m.group(1))], html)
+
+    def on_post_page(self, output: str, /, *, page: Page, config: Any) -> str:
+        """Count the pages written (the first one ends the reading)."""
+        if self._stage is not None and not self._writing:
+            self._writing = True
+            self._next_stage("MkDocs: writing pages", self._to_build)
+        if self._stage is not None:
+            self._stage.done += 1
+        return output
 
     def on_post_build(self, config: Any) -> None:
         logging.getLogger("mkdocs.commands.build").removeFilter(self._filter)
@@ -155,6 +185,12 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
         if self.dirty:
             self._remove_gone(site)
         self._search_index(site)
+        self._next_stage(None)
+
+    def on_build_error(self, error: Exception) -> None:
+        if self._stage is not None:
+            self._stage.finish(failed=True)
+            self._stage = None
 
     def _remove_gone(self, site: Path) -> None:
         """Remove what the previous site had and this one no longer makes (a deleted study's

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 
+from matrixpipe import progress
 from matrixpipe.check.resolve import Collection
 from matrixpipe.config import Config
 from matrixpipe.git.editions import read_periods
@@ -153,6 +154,7 @@ def render(
     context already computed (`serve`). `stop`: once set, the render ends before its next file
     (`Stopped`), its manifest unsaved, so the next render makes again whatever it skipped.
     """
+    step = progress.stage("Rendering pages")
     memo.load(repo)
     firsts = list(first_outputs(ctx))
     docs, pages = _docs_and_pages(repo, [*later_paths(ctx), *(o.path for o in firsts)])
@@ -160,7 +162,7 @@ def render(
     keys = keys if keys is not None else Keys(ctx)
     record: list[str] = []
     try:
-        rendered = _render(ctx, firsts, docs, pages, manifest, keys, record, stop)
+        rendered = _render(ctx, firsts, docs, pages, manifest, keys, record, stop, step)
     except Stopped as stopped:
         stopped.written = tuple(record)
         raise
@@ -178,25 +180,33 @@ def _render(
     keys: Keys,
     record: list[str],
     stop: threading.Event | None,
+    step: progress.Stage,
 ) -> Rendered:
+    """The render's files; `step` counts the pages (those of a forked child once it is done)."""
     tree, changed = write_changed(pages.items(), docs, record)
-    first, more = write_outputs(_until(stop, firsts), docs, manifest, record)
+    first, more = write_outputs(step.counted(_until(stop, firsts)), docs, manifest, record)
     later = later_outputs(ctx, keys)
     todo = list(pending(later, docs, manifest))
+    step.total = len(firsts) + len(later)
     if len(todo) >= SHARED_RENDER:
         theirs = todo[1::2]
         with Forked(partial(_write_share, docs, theirs)) as other:
-            mine, written = write_outputs(_except(later, theirs), docs, manifest, record)
+            mine, written = write_outputs(
+                step.counted(_except(later, theirs)), docs, manifest, record
+            )
             their_written, their_manifest, their_memos = other.result()
+        step.advance(len(theirs))
         memo.absorb(their_memos)
         manifest.new.update(their_manifest)
         mine |= {o.path for o in theirs}
         written += len(their_written)
         record += their_written
     else:
-        mine, written = write_outputs(_until(stop, later), docs, manifest, record)
-    headless_files = _until(stop, headless_outputs(ctx, keys, docs))
-    headless, made = write_outputs(headless_files, docs, manifest, record)
+        mine, written = write_outputs(step.counted(_until(stop, later)), docs, manifest, record)
+    step.finish()
+    with progress.stage("Writing the API and downloads") as files:
+        headless_files = files.counted(_until(stop, headless_outputs(ctx, keys, docs)))
+        headless, made = write_outputs(headless_files, docs, manifest, record)
     tree |= first | mine | headless
     changed += more + written + made + remove_stale(docs, tree, record)
     return Rendered(docs, len(tree), changed, tuple(record))

@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
+from matrixpipe import progress
 from matrixpipe.check.cache import content_digest, salt
 from matrixpipe.check.resolve import Collection
 from matrixpipe.config import Config, SiteConfig
@@ -90,20 +91,24 @@ def build_site(
                         prefix=temporary_prefix(target.name + ".api"), dir=target.parent
                     )
                 )
-            stamp = site_stamp(repo, config, checked.collection, drafts)
-            warm = _warm_start(repo, target, fresh, staging, stamp)
+            with progress.stage("Preparing the build"):  # the collection, the last site
+                stamp = site_stamp(repo, config, checked.collection, drafts)
+                warm = _warm_start(repo, target, fresh, staging, stamp)
             problems, manifest = _render_and_build(
                 repo, checked, config, drafts, history, (fresh, staging, target), warm, stamp
             )
-            if not problems:  # search: Pagefind indexes the built folder, before the swap
-                problems = search.index(config.site.search, fresh)
+            if not problems and config.site.search == search.PAGEFIND:
+                # Pagefind indexes the built folder, before the swap
+                with progress.stage("Indexing search (Pagefind)"):
+                    problems = search.index(config.site.search, fresh)
             if problems:
                 return problems
-            fresh.chmod(0o755)
-            with signals_held():
-                _swap(fresh, target)
-            manifest.stamp = stamp
-            manifest.save()  # only now: it describes the site in place
+            with progress.stage("Swapping the site in"):
+                fresh.chmod(0o755)
+                with signals_held():
+                    _swap(fresh, target)
+                manifest.stamp = stamp
+                manifest.save()  # only now: it describes the site in place
         finally:
             with signals_held():
                 for folder in (fresh, staging):
@@ -131,9 +136,10 @@ def _render_and_build(
     from matrixpipe.publish.pagegate import PageGate
 
     fresh, staging, target = folders
-    ctx = render_context(checked.collection, config, drafts, history)
-    first = render_first(repo, ctx)
-    manifest = Manifest.of(repo, target, use=warm, stamp=stamp)
+    with progress.stage("Rendering the first pages"):  # home, matrices, feeds; what changed
+        ctx = render_context(checked.collection, config, drafts, history)
+        first = render_first(repo, ctx)
+        manifest = Manifest.of(repo, target, use=warm, stamp=stamp)
     job = partial(_later_then_headless, repo, ctx, first, staging, manifest)
     epoch = _source_date(ctx)
     with Forked(job, reports=True) as child:
@@ -146,7 +152,8 @@ def _render_and_build(
                 repo, config.site, fresh, plugins={"matrixpipe-page-gate": gate}, dirty=warm
             )
         try:
-            written, made = child.result()
+            with progress.stage("Writing the API and downloads"):  # the child's second part
+                written, made = child.result()
         except ForkedError as exc:
             problems.append(
                 f"ERROR: rendering the cell, index and study pages or the API failed:\n{exc}"
