@@ -337,8 +337,8 @@ def test_summary_tells_added_changed_invalid_moved_withdrawn_and_removed_apart(
     assert withdrawn.startswith(f"- `{UNREFERENCED}`: Systemic barriers")
     assert withdrawn.endswith("; reason: Superseded &lt;b&gt;by&lt;/b&gt; a \\| fuller survey")
     assert sections["Studies removed (1)"] == [
-        f"- `{deleted}`: Wales rolls out nationwide integrated support for children affected "
-        "by substance use in the family (2014)"
+        f"- `{deleted}`: Wales takes integrated family support nationwide for children of "
+        "substance-using parents (2014)"
     ]
     assert PROBATION not in "".join(sections["Studies removed (1)"])
     # The deleted study was published: the check refuses it, and the summary says why.

@@ -42,7 +42,7 @@ RECATEGORISED = "drink-driver-management-canada-2004"
 RENAMED_FROM = "networking-evidence-based-practices-2008"
 RENAMED_TO = "networking-evidence-practices-2008"
 DRAFTED = "wales-family-substance-use-support-2014"
-DRAFTED_TITLE = "Wales rolls out nationwide integrated support"
+DRAFTED_TITLE = "Wales takes integrated family support nationwide"
 TODAY = dt.datetime.now(dt.UTC).date()
 
 

@@ -41,8 +41,8 @@ LARGE = 2_000
 BUDGET = 1_000_000
 """Bytes a reader may download, from opening the home page until the first search result."""
 KNOWN = "criminal-justice-treatment-partnership-australia-2005"
-HEADLINE = "Melding disparate objectives and cultures is key to criminal justice treatment"
-WORD = "melding"  # in the known study's headline (and its cell's listing), in no generated one
+HEADLINE = "Justice and treatment agencies must reconcile their differing aims and cultures"
+WORD = "reconcile"  # in the known study's headline (and its cell's listing), in no generated one
 
 
 @dataclass(frozen=True)

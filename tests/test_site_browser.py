@@ -138,15 +138,15 @@ def test_search_finds_a_study_by_a_headline_word_and_opens_it(page: Page, base_u
     page.wait_for_load_state("networkidle")  # the search worker has loaded its index
     box = page.locator("input.md-search__input")
     box.click()
-    box.press_sequentially("melding", delay=30)
+    box.press_sequentially("reconcile", delay=30)
     result = page.locator(f'a.md-search-result__link[href*="/studies/{AUSTRALIA}/"]').first
     expect(result).to_be_visible()
 
     result.click()
 
-    expect(page).to_have_url(f"{base_url}studies/{AUSTRALIA}/?h=melding")
+    expect(page).to_have_url(f"{base_url}studies/{AUSTRALIA}/?h=reconcile")
     expect(page.locator("h1")).to_contain_text(
-        "Melding disparate objectives and cultures is key to criminal justice treatment"
+        "Justice and treatment agencies must reconcile their differing aims and cultures"
     )
 
 
