@@ -54,20 +54,23 @@ def add_site(repo: Path) -> Path:
     return repo
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
+class QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
 @contextmanager
-def serve_dir(folder: Path) -> Iterator[str]:
-    """Serve a built site on 127.0.0.1 (a free port) from a thread; yields its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def serve_dir(
+    folder: Path, handler: type[SimpleHTTPRequestHandler] = QuietHandler, path: str = "/"
+) -> Iterator[str]:
+    """Serve a built site on 127.0.0.1 (a free port) from a thread; yields its base URL (the
+    `handler` decides which `path` the site lives under)."""
+    handler_of = functools.partial(handler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_of)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
     finally:
         server.shutdown()
         server.server_close()

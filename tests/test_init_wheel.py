@@ -14,19 +14,15 @@ the wheel's, which the test asserts.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
-import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from contextlib import contextmanager
 from html.parser import HTMLParser
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
@@ -35,6 +31,7 @@ from urllib.request import urlopen
 
 import git
 
+from browser import QuietHandler, serve_dir
 from conftest import ROOT
 from tools import require
 
@@ -103,30 +100,13 @@ class _Links(HTMLParser):
                 self.links.append(value)
 
 
-class _UnderPrefix(SimpleHTTPRequestHandler):
+class _UnderPrefix(QuietHandler):
     """Serves the site as GitHub Pages does for a project: only under /collection/."""
 
     def translate_path(self, path: str) -> str:
         if not path.startswith(PREFIX):
             return str(Path(self.directory) / ".not-found")
         return super().translate_path("/" + path[len(PREFIX) :])
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def _serve(public: Path) -> Iterator[str]:
-    handler = functools.partial(_UnderPrefix, directory=str(public))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _json_urls(node: Any) -> Iterator[str]:
@@ -223,7 +203,7 @@ def test_the_wheel_starts_a_collection_that_publishes_with_no_broken_link(
     assert (
         public / "studies" / "court-ordered-treatment-in-scotland-2015" / "index.html"
     ).is_file()
-    with _serve(public) as base:
+    with serve_dir(public, _UnderPrefix, PREFIX) as base:
         links = _every_link(public, base)
         assert len(links) > 100
         broken = {url: sorted(where)[:3] for url, where in links.items() if _status(url) != 200}
