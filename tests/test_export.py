@@ -188,7 +188,7 @@ def test_study_document_carries_citation_and_csl(bundled: PublicView) -> None:
     assert doc["citation"]["text"].startswith(
         "[English] Office of the Children's Commissioner. (2014)."
     )
-    assert "<i>Uncovering" in doc["citation"]["html"]
+    assert "<i>Finding and meeting" in doc["citation"]["html"]
     assert doc["csl"]["issued"] == {"date-parts": [[2014]]}
     assert doc["summary"]["html"].startswith("<p>")
 
@@ -501,7 +501,7 @@ def test_csv_cells_cannot_start_a_formula(run_cli: RunCli, hostile: Path, tmp_pa
         assert ordinary["organisation"] == "Smith & Sons {Ltd}" and ordinary["year"] == "2017"
         assert ordinary["rank"] == "9", name
         bundled = rows["children-problem-drinking-parents-2014"]
-        assert bundled["title"].startswith("Uncovering") and bundled["year"] == "2014", name
+        assert bundled["title"].startswith("Finding and meeting") and bundled["year"] == "2014", name
 
 
 @pytest.mark.parametrize("start", FORMULA_STARTS)
