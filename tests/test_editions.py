@@ -360,7 +360,7 @@ def test_without_editions_the_page_lists_everything_since_the_beginning(
     page = (docs / "whats-new.md").read_text(encoding="utf-8")
     assert page.count("\n## ") == 1 and "## Since the beginning {#mp-since-beginning}" in page
     assert "### Added (17)" in page
-    assert f"(studies/{MOVED}.md)" in page and f"studies/{DRAFTED}.md" not in page
+    assert f'href="../studies/{MOVED}/"' in page and f"studies/{DRAFTED}" not in page
     assert "[What’s new in each edition](whats-new.md)" in (docs / "index.md").read_text()
 
 

@@ -501,7 +501,9 @@ def test_csv_cells_cannot_start_a_formula(run_cli: RunCli, hostile: Path, tmp_pa
         assert ordinary["organisation"] == "Smith & Sons {Ltd}" and ordinary["year"] == "2017"
         assert ordinary["rank"] == "9", name
         bundled = rows["children-problem-drinking-parents-2014"]
-        assert bundled["title"].startswith("Finding and meeting") and bundled["year"] == "2014", name
+        assert bundled["title"].startswith("Finding and meeting") and bundled["year"] == "2014", (
+            name
+        )
 
 
 @pytest.mark.parametrize("start", FORMULA_STARTS)

@@ -121,6 +121,7 @@ class Session:
         """A whole build: check, render everything, MkDocs from scratch (the state kept)."""
         from mkdocs.commands.build import build
 
+        gc.enable()  # (an edit's rebuild pauses it; a whole build collects as it goes)
         result = self._check()
         ctx = self._context(result)
         self.keys = Keys(ctx)
@@ -134,10 +135,11 @@ class Session:
         gc.collect()
         gc.freeze()
 
-    def _build_pages(self, paths: list[str]) -> bool:
+    def _build_pages(self, paths: list[str], stop: threading.Event | None = None) -> bool:
         """Build the pages and copy the files at these docs paths with the navigation MkDocs
         already has; False if one is new, gone or a navigation page changed its title (a
-        whole build is needed then)."""
+        whole build is needed then). Asked to `stop` (a newer edit), it leaves the paths not
+        yet built in `unbuilt`, for the next rest."""
         from mkdocs.commands.build import _build_page, _populate_page
 
         keep, config = self.keep, self.config
@@ -146,7 +148,10 @@ class Session:
         files = keep.files
         docs = Path(config["docs_dir"])
         doc_files = files.documentation_pages()
-        for path in paths:
+        for done, path in enumerate(paths):
+            if stop is not None and stop.is_set():
+                self.unbuilt.update(paths[done:])
+                return True
             file = files.get_file_from_path(path)
             if file is None or not (docs / path).is_file():
                 return False
@@ -180,18 +185,32 @@ class Session:
             self.behind.join()
             self.stop.clear()
         with self.lock:
-            result = self._check()
-            if self._stamp(result) != self.stamp:
+            # The cyclic collector waits until the rest is done (`_the_rest`): with a
+            # 10,000-study check in memory a full collection takes a quarter of a second, and
+            # the check, render and page builds would start one while the browser waits.
+            gc.disable()
+            try:
+                shown = self._show_edit()
+            except BaseException:
+                gc.enable()
+                raise
+            if shown is None:
+                gc.enable()
                 self.build_all()
                 return
-            ctx = self._context(result)
-            keys = self.keys = Keys(ctx, before=self.keys)
-            changed = render_changed_pages(self.repo, ctx, keys)
-            if not self._build_pages(changed):
-                self.build_all()
-                return
-            self.behind = threading.Thread(target=self._the_rest, args=(ctx, keys), daemon=True)
-            self.behind.start()
+        self.behind = threading.Thread(target=self._the_rest, args=shown, daemon=True)
+        self.behind.start()
+
+    def _show_edit(self) -> tuple[Any, Keys] | None:
+        """Check, then render and build the study and cell pages whose inputs changed; None
+        if the edit needs a whole build (the theme or the navigation changed)."""
+        result = self._check()
+        if self._stamp(result) != self.stamp:
+            return None
+        ctx = self._context(result)
+        keys = self.keys = Keys(ctx, before=self.keys)
+        changed = render_changed_pages(self.repo, ctx, keys)
+        return (ctx, keys) if self._build_pages(changed) else None
 
     def _the_rest(self, ctx: Any, keys: Keys) -> None:
         with self.lock:
@@ -199,12 +218,16 @@ class Session:
                 rendered = render(self.repo, ctx, keys=keys, stop=self.stop)
                 say_rendered(self.repo, rendered)
                 written, self.unbuilt = {*self.unbuilt, *rendered.written}, set()
-                if not self._build_pages(sorted(written)):
+                if not self._build_pages(sorted(written), self.stop):
                     self.build_all()
             except Stopped as stopped:  # a newer edit: its rest builds these too
                 self.unbuilt.update(stopped.written)
             except Exception:  # a preview reports and goes on; the next edit rebuilds
                 log.exception("matrixpipe: rendering the rest of the site failed")
+            finally:
+                if not self.stop.is_set():  # else a newer edit waits: it collects after its rest
+                    gc.collect()
+                    gc.enable()
 
     def close(self) -> None:
         shutil.rmtree(self.site, ignore_errors=True)
@@ -212,19 +235,26 @@ class Session:
 
 def _change_observer() -> Any:
     """The system's file events (inotify, FSEvents, …), changes only: a file opened or read
-    (every check reads every entry) is no reason to rebuild."""
+    is no reason to rebuild, and every check reads every entry, so those events are not even
+    asked of the system (10,000 of them would compete with the rebuild for the interpreter)."""
+    import watchdog.events as ev
     import watchdog.observers
+
+    changes = [
+        ev.FileCreatedEvent,
+        ev.FileModifiedEvent,
+        ev.FileMovedEvent,
+        ev.FileDeletedEvent,
+        ev.FileClosedEvent,
+        ev.DirCreatedEvent,
+        ev.DirModifiedEvent,
+        ev.DirMovedEvent,
+        ev.DirDeletedEvent,
+    ]
 
     class Changes(watchdog.observers.Observer):  # type: ignore[misc, valid-type]
         def schedule(self, handler: Any, path: str, recursive: bool = False, **kw: Any) -> Any:
-            react = handler.on_any_event
-
-            def on_change(event: Any) -> None:
-                if event.event_type not in ("opened", "closed_no_write"):
-                    react(event)
-
-            handler.on_any_event = on_change
-            return super().schedule(handler, path, recursive=recursive, **kw)
+            return super().schedule(handler, path, recursive=recursive, event_filter=changes)
 
     return Changes()
 

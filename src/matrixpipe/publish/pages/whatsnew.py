@@ -9,16 +9,21 @@ held. With no editions configured, the one section is "Since the beginning": eve
 What is listed is the public view's: a study is named only if it is public now, withdrawn now
 (its notice page stays) or deleted (its last published title, without a link); one that went
 back to draft is left out everywhere. Links go to the pages this build publishes.
+
+The lists are raw HTML, as the indexes' are: the first section lists every study, and MkDocs
+sets an HTML block aside whole, where 10,000 Markdown list items would cost it seconds on every
+build (and on every edit in `serve`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from matrixpipe import models
 from matrixpipe.git.editions import Changes, Period, State, StudyChange, compare, current_state
 from matrixpipe.publish.context import RenderContext
-from matrixpipe.publish.markdown import escape
+from matrixpipe.publish.markdown import attr, escape
 from matrixpipe.publish.pages.parts import front_matter, long_date, slug
 
 WHATS_NEW = "whats-new.md"
@@ -141,7 +146,7 @@ def _changes(ctx: RenderContext, changes: Changes, anchor: str) -> str:
         shown = [item for item in items if item]
         if shown:
             out.append(f"### {title} ({len(shown)}) {{#{anchor}-{name}}}\n\n")
-            out.append("".join(f"- {item}\n" for item in shown) + "\n")
+            out.append("<ul>\n" + "".join(f"<li>{item}</li>\n" for item in shown) + "</ul>\n\n")
     return "".join(out)
 
 
@@ -154,19 +159,24 @@ def _study(ctx: RenderContext, change: StudyChange, path: str) -> str:
     now = ctx.view.collection.studies.get(change.id)
     if now is not None and not (ctx.view.study(change.id) or now.status == "withdrawn"):
         return ""
-    title = escape(now.title if now is not None else change.title)
+    title = html.escape(now.title if now is not None else change.title)
     if ctx.view.has_page(change.id):
-        return f"[{title}]({ctx.link(path, ctx.study_path(change.id))})"
+        return _a(ctx.href(path, ctx.study_path(change.id)), title)
     return title
+
+
+def _a(href: str, text: str) -> str:
+    """A link in the lists' HTML (`text` already escaped)."""
+    return f'<a href="{attr(href)}">{text}</a>'
 
 
 def _cell(ctx: RenderContext, key: str, path: str) -> str:
     """A cell as a short link: `Alcohol Treatment Matrix cell E5`."""
     cell = ctx.view.cells.get(key)
     if cell is None:
-        return escape(key)
-    return (
-        f"[{escape(f'{cell.matrix.title} cell {cell.code}')}]({ctx.link(path, ctx.cell_path(key))})"
+        return html.escape(key)
+    return _a(
+        ctx.href(path, ctx.cell_path(key)), html.escape(f"{cell.matrix.title} cell {cell.code}")
     )
 
 
@@ -224,4 +234,4 @@ def _bite(ctx: RenderContext, key: str, path: str) -> str:
     cell = ctx.view.cells.get(key)
     if cell is None:
         return ""
-    return f"[{escape(cell.title)}]({ctx.link(path, ctx.cell_path(key))})"
+    return _a(ctx.href(path, ctx.cell_path(key)), html.escape(cell.title))
