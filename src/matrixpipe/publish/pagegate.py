@@ -226,12 +226,18 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
                 for d in old.get("docs", [])
                 if (page := d["location"].partition("#")[0]) in pages and page not in self.built
             ]
-        order = {f.url: i for i, f in enumerate(self.files.documentation_pages())}
+        order = {url: i for i, url in enumerate(search_order(self.files))}
         docs.sort(key=lambda d: order.get(d["location"].partition("#")[0], len(order)))
         index["docs"] = docs
         tmp = index_file.with_name(index_file.name + ".tmp")
         tmp.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
         os.replace(tmp, index_file)
+
+
+def search_order(files: Files) -> list[str]:
+    """The pages' URLs as search entries give them (the home page's is "", not "./"), in
+    MkDocs' order: the order of the search index's entries."""
+    return [f.url if f.url != "./" else "" for f in files.documentation_pages()]
 
 
 def _theirs(site: Path, path: Path) -> bool:
