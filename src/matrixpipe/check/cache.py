@@ -180,7 +180,9 @@ def _forget_old(root: Path) -> None:
 
 
 class EntryCache:
-    """path → (content digest, payload); entries not seen in a run are dropped when it saves."""
+    """path → (content digest, payload, digest of the facts); entries not seen in a run are
+    dropped when it saves. The facts' digest stays the same through an edit that changes no
+    fact (a comment, a reflowed line): the judge's cache is keyed by all of them."""
 
     def __init__(self, repo: Path | None) -> None:
         self.file = cache_dir(repo) / _FILE if repo is not None else None
@@ -193,7 +195,7 @@ class EntryCache:
 
     def get(self, path: str, digest: str) -> Payload | None:
         hit = self.old.get(path)
-        if not isinstance(hit, tuple) or len(hit) != 2 or hit[0] != digest:
+        if not isinstance(hit, tuple) or len(hit) != 3 or hit[0] != digest:
             return None
         try:  # shape-checked even though signed: a miss costs a parse, a bad hit a wrong report
             diagnostics, facts = hit[1]
@@ -205,8 +207,19 @@ class EntryCache:
 
     def put(self, path: str, digest: str, payload: Payload) -> None:
         diagnostics, facts = payload
-        self.new[path] = (digest, ([_plain(d) for d in diagnostics], _plain_facts(facts)))
+        plain = _plain_facts(facts)
+        facts_digest = content_digest(marshal.dumps(plain))
+        self.new[path] = (digest, ([_plain(d) for d in diagnostics], plain), facts_digest)
         self.dirty = True
+
+    def facts_key(self, *more: object) -> str:
+        """A digest of the facts of every entry seen in this run (and of `more`): the same
+        key, the same facts for the judge."""
+        digest = hashlib.blake2b(digest_size=16)
+        for path in sorted(self.new):
+            digest.update(f"{path}\0{self.new[path][2]}\n".encode())
+        digest.update(repr(more).encode())
+        return digest.hexdigest()
 
     def save(self) -> None:
         """Write the cache if anything changed; a cache that cannot be written is skipped."""

@@ -23,7 +23,7 @@ from matrixpipe.check.links import Heading, find_headings
 from matrixpipe.check.load import Document
 from matrixpipe.check.similar import Text, near_duplicates
 from matrixpipe.check.validate import VALID_CELLS, Entry
-from matrixpipe.diagnostics import Diagnostic
+from matrixpipe.diagnostics import Diagnostic, Severity
 from matrixpipe.rules import finding
 
 CELL_CODES = tuple(f"{c}{r}" for c in models.COLUMN_CODES for r in models.ROW_CODES)
@@ -127,6 +127,51 @@ def judge(
     `similar_cache`: where the near-duplicate titles found last time are kept.
     """
     return _Judge(documents, broken, similar_cache).run(all_facts)
+
+
+def judge_cached(
+    all_facts: list[Facts],
+    documents: Mapping[str, Document],
+    broken: frozenset[str],
+    folder: Path,
+    key: str,
+    digests: Mapping[str, str],
+) -> Judged:
+    """`judge`, or its findings of the run before when the facts are the same (`key`) and every
+    file with a finding has the same content (so the same lines and columns): a warm check after
+    an edit that changed no fact judges nothing. Its external addresses are not kept (`--online`
+    judges afresh)."""
+    file = folder / "judged.marshal"
+    kept = _kept_judgement(read_cache_file(file), key, digests)
+    if kept is not None:
+        return kept
+    judged = judge(all_facts, documents, broken, folder / "similar.marshal")
+    files = {d.path: digests.get(d.path) for d in judged.diagnostics}
+    plain = [
+        (d.path, d.line, d.column, d.code, d.message, d.hint, int(d.severity), d.name, d.target)
+        for d in judged.diagnostics
+    ]
+    write_cache_file(file, (key, files, plain, [(*k, v) for k, v in judged.owners.items()]))
+    return judged
+
+
+def _kept_judgement(payload: object, key: str, digests: Mapping[str, str]) -> Judged | None:
+    if not (isinstance(payload, tuple) and len(payload) == 4 and payload[0] == key):
+        return None
+    _, files, plain, owners = payload
+    if not isinstance(files, dict) or any(digests.get(p) != d for p, d in files.items()):
+        return None
+    try:
+        return Judged(
+            [
+                Diagnostic(path, line, col, code, msg, hint, Severity(sev), name, target=target)
+                for path, line, col, code, msg, hint, sev, name, target in plain
+            ],
+            [],
+            {(kind, id_): path for kind, id_, path in owners},
+        )
+    except (TypeError, ValueError):
+        return None
 
 
 class _Judge:

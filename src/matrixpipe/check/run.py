@@ -35,7 +35,7 @@ from matrixpipe.check.load import (
     read_document,
     read_entry_bytes,
 )
-from matrixpipe.check.resolve import Collection, assemble, judge
+from matrixpipe.check.resolve import Collection, assemble, judge, judge_cached
 from matrixpipe.check.validate import Entry, validate_document
 from matrixpipe.config import Config, load_config
 from matrixpipe.diagnostics import Diagnostic, Report
@@ -201,8 +201,12 @@ def check(
     stats.save()
     good = {f.path for f in all_facts}
     broken = frozenset(f"{r[0]}:{r[1]}" for p in paths if p not in good and (r := entry_ref(p)))
-    similar = cache_dir(repo) / "similar.marshal" if use_cache else None
-    judged = judge(all_facts, documents, broken, similar)
+    if use_cache and not online:
+        key = cache.facts_key(sorted(broken))
+        judged = judge_cached(all_facts, documents, broken, cache_dir(repo), key, digests)
+    else:
+        similar = cache_dir(repo) / "similar.marshal" if use_cache else None
+        judged = judge(all_facts, documents, broken, similar)
     report.extend(judged.diagnostics)
     report.extend(_jurisdictions(all_facts, documents, config))
     if online:
