@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from matrixpipe.check import resolve, run
+from matrixpipe.check import run
 from matrixpipe.commands.build import run_build
 
 from browser import add_site
@@ -75,13 +75,13 @@ def test_a_warm_check_validates_nothing(
 
 def _judgements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    judge = resolve.judge
+    judge = run.judge
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         return judge(*args, **kwargs)
 
-    monkeypatch.setattr(resolve, "judge", counted)
+    monkeypatch.setattr(run, "judge", counted)
     return calls
 
 

@@ -33,6 +33,9 @@ _FILE = "entries.marshal"
 _MAGIC = b"MPC1"
 _KEEP_DAYS = 30
 Payload = tuple[list[Diagnostic], Facts | None]
+Known = tuple[list[Diagnostic], bool]
+"""What the entry cache knows of a file: its findings, and whether it has facts (a valid entry):
+the facts themselves are decoded only when the judge runs (`EntryCache.facts`)."""
 
 
 @cache
@@ -180,9 +183,10 @@ def _forget_old(root: Path) -> None:
 
 
 class EntryCache:
-    """path → (content digest, payload, digest of the facts); entries not seen in a run are
-    dropped when it saves. The facts' digest stays the same through an edit that changes no
-    fact (a comment, a reflowed line): the judge's cache is keyed by all of them."""
+    """path → (content digest, (findings, the facts marshalled), digest of the facts); entries
+    not seen in a run are dropped when it saves. The facts' digest stays the same through an
+    edit that changes no fact (a comment, a reflowed line): the judge's cache is keyed by all
+    of them, and while it holds, no entry's facts are decoded at all."""
 
     def __init__(self, repo: Path | None) -> None:
         self.file = cache_dir(repo) / _FILE if repo is not None else None
@@ -193,23 +197,33 @@ class EntryCache:
         if isinstance(entries, dict):
             self.old = entries
 
-    def get(self, path: str, digest: str) -> Payload | None:
+    def get(self, path: str, digest: str) -> Known | None:
         hit = self.old.get(path)
         if not isinstance(hit, tuple) or len(hit) != 3 or hit[0] != digest:
             return None
         try:  # shape-checked even though signed: a miss costs a parse, a bad hit a wrong report
             diagnostics, facts = hit[1]
-            payload = [_diagnostic(d) for d in diagnostics], _facts(facts) if facts else None
+            if not isinstance(facts, bytes | None) or not isinstance(hit[2], str):
+                raise TypeError(path)
+            known = [_diagnostic(d) for d in diagnostics], facts is not None
         except (TypeError, ValueError):
             return None
         self.new[path] = hit
-        return payload
+        return known
+
+    def facts(self, path: str) -> Facts | None:
+        """The facts of an entry this run knows (`get` or `put`); None if they do not decode."""
+        try:
+            return _facts(marshal.loads(self.new[path][1][1]))
+        except (KeyError, TypeError, ValueError, EOFError):
+            return None
 
     def put(self, path: str, digest: str, payload: Payload) -> None:
         diagnostics, facts = payload
         plain = _plain_facts(facts)
-        facts_digest = content_digest(marshal.dumps(plain))
-        self.new[path] = (digest, ([_plain(d) for d in diagnostics], plain), facts_digest)
+        blob = marshal.dumps(plain) if plain is not None else None
+        facts_digest = content_digest(blob or b"")
+        self.new[path] = (digest, ([_plain(d) for d in diagnostics], blob), facts_digest)
         self.dirty = True
 
     def facts_key(self, *more: object) -> str:

@@ -130,22 +130,17 @@ def judge(
 
 
 def judge_cached(
-    all_facts: list[Facts],
-    documents: Mapping[str, Document],
-    broken: frozenset[str],
-    folder: Path,
-    key: str,
-    digests: Mapping[str, str],
+    folder: Path, key: str, digests: Mapping[str, str], judge_all: Callable[[], Judged]
 ) -> Judged:
-    """`judge`, or its findings of the run before when the facts are the same (`key`) and every
-    file with a finding has the same content (so the same lines and columns): a warm check after
-    an edit that changed no fact judges nothing. Its external addresses are not kept (`--online`
-    judges afresh)."""
+    """`judge_all()`, or its findings of the run before when the facts are the same (`key`) and
+    every file with a finding has the same content (so the same lines and columns): a warm
+    check after an edit that changed no fact judges nothing, and decodes no facts. The external
+    addresses are not kept (`--online` judges afresh)."""
     file = folder / "judged.marshal"
     kept = _kept_judgement(read_cache_file(file), key, digests)
     if kept is not None:
         return kept
-    judged = judge(all_facts, documents, broken, folder / "similar.marshal")
+    judged = judge_all()
     files = {d.path: digests.get(d.path) for d in judged.diagnostics}
     plain = [
         (d.path, d.line, d.column, d.code, d.message, d.hint, int(d.severity), d.name, d.target)

@@ -35,7 +35,7 @@ from matrixpipe.check.load import (
     read_document,
     read_entry_bytes,
 )
-from matrixpipe.check.resolve import Collection, assemble, judge, judge_cached
+from matrixpipe.check.resolve import Collection, Judged, assemble, judge, judge_cached
 from matrixpipe.check.validate import Entry, validate_document
 from matrixpipe.config import Config, load_config
 from matrixpipe.diagnostics import Diagnostic, Report
@@ -150,7 +150,9 @@ def check(
     cache = EntryCache(repo if use_cache else None)
     stats = StatIndex(repo if use_cache else None)
     documents = _Documents(repo)
-    all_facts: list[Facts] = []
+    with_facts: list[str] = []
+    """The valid entries' paths, in order; their facts come from the cache or from `fresh`."""
+    fresh: dict[str, Facts] = {}
     entries: list[Entry] = []
     todo: list[tuple[str, Kind, bytes, str]] = []
     pending: list[tuple[str, Kind, bytes | None]] = []
@@ -166,8 +168,9 @@ def check(
             hit = cache.get(path, known) if known is not None else None
             if hit is not None:
                 digests[path] = known  # type: ignore[assignment]
-                _collect(hit, report, all_facts)
-                if hit[1] is not None:  # read only if the collection is asked for after all
+                report.extend(hit[0])
+                if hit[1]:  # read only if the collection is asked for after all
+                    with_facts.append(path)
                     pending.append((path, kind, None))
                 continue
         raw = read_entry_bytes(repo, path, kind)
@@ -180,15 +183,19 @@ def check(
         if hit is None:
             todo.append((path, kind, raw, digest))
         else:
-            _collect(hit, report, all_facts)
-            if hit[1] is not None:  # a valid entry: the collection may need it
+            report.extend(hit[0])
+            if hit[1]:  # a valid entry: the collection may need it
+                with_facts.append(path)
                 pending.append((path, kind, raw))
     jobs = [(path, kind, raw) for path, kind, raw, _ in todo]
     for (path, kind, raw, digest), (payload, entry, doc) in zip(
         todo, _process_all(jobs, with_entries=publish), strict=True
     ):
         cache.put(path, digest, payload)
-        _collect(payload, report, all_facts)
+        report.extend(payload[0])
+        if payload[1] is not None:
+            with_facts.append(path)
+            fresh[path] = payload[1]
         if doc is None and entry is not None:
             doc = entry.doc
         if doc is not None:
@@ -199,16 +206,23 @@ def check(
             pending.append((path, kind, raw))
     cache.save()
     stats.save()
-    good = {f.path for f in all_facts}
+    good = set(with_facts)
     broken = frozenset(f"{r[0]}:{r[1]}" for p in paths if p not in good and (r := entry_ref(p)))
-    if use_cache and not online:
-        key = cache.facts_key(sorted(broken))
-        judged = judge_cached(all_facts, documents, broken, cache_dir(repo), key, digests)
-    else:
+
+    def judge_all() -> Judged:
+        facts = [fresh[p] if p in fresh else cache.facts(p) for p in with_facts]
+        known = [f for f in facts if f is not None]
         similar = cache_dir(repo) / "similar.marshal" if use_cache else None
-        judged = judge(all_facts, documents, broken, similar)
+        judged = judge(known, documents, broken, similar)
+        judged.diagnostics += _jurisdictions(known, documents, config)
+        return judged
+
+    if use_cache and not online:
+        key = cache.facts_key(sorted(broken), config.jurisdictions)
+        judged = judge_cached(cache_dir(repo), key, digests, judge_all)
+    else:
+        judged = judge_all()
     report.extend(judged.diagnostics)
-    report.extend(_jurisdictions(all_facts, documents, config))
     if online:
         from matrixpipe.check.online import check_links_online
 
@@ -292,13 +306,6 @@ def tracked_caches(repo: Path) -> list[Diagnostic]:
         )
         for path in sorted(p for p in listed.split("\0") if p)
     ]
-
-
-def _collect(payload: Payload, report: Report, all_facts: list[Facts]) -> None:
-    diagnostics, facts = payload
-    report.extend(diagnostics)
-    if facts is not None:
-        all_facts.append(facts)
 
 
 def process(path: str, kind: Kind, raw: bytes) -> tuple[Payload, Entry | None, Document | None]:
