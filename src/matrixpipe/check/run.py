@@ -10,7 +10,6 @@ import difflib
 import os
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -327,6 +326,8 @@ def _process_all(
         for path, kind, raw in jobs:
             yield process(path, kind, raw)
         return
+    from concurrent.futures import ProcessPoolExecutor  # (a warm check need not import it)
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         chunk = max(1, len(jobs) // (workers * 8))
         work = _with_entry if with_entries else _payload_only
