@@ -10,6 +10,7 @@ docs/benchmarks.md with the machine and the date.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import os
 import platform
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import git
 
+import matrixpipe
 from matrixpipe.check.cache import cache_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -413,9 +415,9 @@ def report(rows: list[Row], n: int) -> str:
         "| --- | --- | --- |",
         _target("cold check ≤ ⅓ of check-jsonschema", f"{cold / peer:.2f}×", cold <= peer / 3),
         _target(
-            "warm check ≤ max(0.5 s, 5× the floor)",
-            f"{warm:.2f} s (limit {max(0.5, 5 * floor):.2f} s)",
-            warm <= max(0.5, 5 * floor),
+            "warm check (one file changed) ≤ 0.5 s",
+            f"{warm:.2f} s (the floor: {floor:.2f} s)",
+            warm <= 0.5,
         ),
         _target("memory < 1 GB", f"{peak:.0f} MB", peak < 1024),
         _target("cold build ≤ 1.2× plain mkdocs", f"{build / plain:.2f}×", build <= 1.2 * plain),
@@ -472,6 +474,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
+    # Measured as installed: the package's bytecode made first (pip does so when it installs;
+    # an editable checkout run with PYTHONDONTWRITEBYTECODE would compile it on every command).
+    compileall.compile_dir(Path(matrixpipe.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory(prefix="matrixpipe-bench-") as tmp:
         rows = run(args.n, Path(tmp))
     text = report(rows, args.n)
