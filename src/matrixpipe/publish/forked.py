@@ -10,7 +10,9 @@ in the parent when its reports or its result are first asked for.
 from __future__ import annotations
 
 import multiprocessing
+import queue
 import signal
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
@@ -35,6 +37,7 @@ class Forked:
         self._reports = reports
         self._process: multiprocessing.process.BaseProcess | None = None
         self._reader: Connection | None = None
+        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._end: tuple[str, Any] | None = None
         self._stream: Iterator[Any] | None = None
 
@@ -48,7 +51,25 @@ class Forked:
             self._process.start()  # the parent's Process forgets the job's arguments here
             writer.close()
             self._job = None
+            threading.Thread(target=self._receive, daemon=True).start()
         return self
+
+    def _receive(self) -> None:
+        """Take every message off the pipe as it comes: a child that is done sends its result
+        and exits at once, its memory freed, even if the parent asks for it much later (a
+        result bigger than the pipe's buffer would otherwise hold the child until then)."""
+        assert self._reader is not None and self._process is not None
+        while True:
+            try:
+                kind, value = self._reader.recv()
+            except EOFError:
+                self._process.join()
+                kind = _FAILED
+                value = f"the job ended without a result (exit {self._process.exitcode})"
+            self._inbox.put((kind, value))
+            if kind != _REPORT:
+                self._reader.close()
+                return
 
     def reports(self) -> Iterator[Any]:
         """Each value the job reports, as it comes; ends when the job has ended. Calls share
@@ -61,21 +82,12 @@ class Forked:
         if self._process is None:
             yield from self._run_here()
             return
-        assert self._reader is not None
         while self._end is None:
-            try:
-                kind, value = self._reader.recv()
-            except EOFError:
-                self._process.join()
-                kind, value = (
-                    _FAILED,
-                    f"the job ended without a result (exit {self._process.exitcode})",
-                )
+            kind, value = self._inbox.get()
             if kind == _REPORT:
                 yield value
             else:
                 self._end = (kind, value)
-                self._reader.close()
                 self._process.join()
 
     def _run_here(self) -> Iterator[Any]:

@@ -11,20 +11,20 @@ again are indexed again; the whole index is then written, its entries in MkDocs'
 
 from __future__ import annotations
 
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
 from matrixpipe.fsutil import write_atomic
-from matrixpipe.publish.pagegate import SEARCH_INDEX
+from matrixpipe.publish.pagegate import SEARCH_INDEX, material_search
 
 
 class LazySearch:
     """The entries of each page, and the pages waiting to be indexed."""
 
     def __init__(self) -> None:
-        self.plugin: Any = None
+        self.index: Any = None
+        """Material's search index (`pagegate.material_search`), whose indexing this takes."""
         self.waiting: dict[str, tuple[Any, str]] = {}
         """Page URL → the page and the content the search plugin was given."""
         self.entries: dict[str, list[dict[str, Any]]] = {}
@@ -33,11 +33,10 @@ class LazySearch:
     def attach(self, config: Any) -> None:
         """Take over the indexing of Material's search plugin, if the site has it (once the
         plugin made its index: after its `on_config`)."""
-        for plugin in config.plugins.values():
-            index = getattr(plugin, "search_index", None)
-            if index is not None and hasattr(index, "add_entry_from_context"):
-                self.plugin = plugin
-                index.add_entry_from_context = self._defer
+        index = material_search(config)
+        if index is not None:
+            self.index = index
+            index.add_entry_from_context = self._defer
 
     def _defer(self, page: Any) -> None:
         self.waiting[page.url] = (page, page.content)
@@ -46,14 +45,14 @@ class LazySearch:
     def refresh(self, site: Path, order: list[str], stop: threading.Event) -> bool:
         """Index the pages waiting, then write the index into `site`, pages in `order` (their
         URLs); False if `stop` was set first (the pages left wait for the next refresh)."""
-        if self.plugin is None:
+        if self.index is None:
             return True
-        kind = type(self.plugin.search_index)
+        kind = type(self.index)
         while self.waiting:
             if stop.is_set():
                 return False
             url, (page, content) = self.waiting.popitem()
-            index = kind(**self.plugin.config)
+            index = kind(**self.index.config)
             shown, page.content = page.content, content
             try:
                 index.add_entry_from_context(page)
@@ -62,9 +61,8 @@ class LazySearch:
             self.entries[url] = index.entries
         if self.written:
             return True
-        data = json.loads(kind(**self.plugin.config).generate_search_index(None))  # settings
-        data["docs"] = [entry for url in order for entry in self.entries.get(url, ())]
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
-        write_atomic(site / SEARCH_INDEX, text)
+        whole = kind(**self.index.config)
+        whole.entries = [entry for url in order for entry in self.entries.get(url, ())]
+        write_atomic(site / SEARCH_INDEX, whole.generate_search_index(None))
         self.written = True
         return True

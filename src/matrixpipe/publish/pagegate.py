@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files, set_exclusions
 from mkdocs.structure.pages import Page
 
@@ -128,7 +128,7 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
                 if in_nav or file.src_uri in self.pending or file.is_modified():
                     Path(file.abs_dest_path).unlink(missing_ok=True)
                     if file.is_documentation_page():
-                        self.built.add(file.url)
+                        self.built.add(search_url(file))
         self._to_build = len(self.built) if self.dirty else len(files.documentation_pages())
         if self._stage is not None:
             self._stage.total = self._to_build
@@ -162,29 +162,39 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
         return "\n\n".join(blocks)
 
     def on_page_content(self, html: str, /, *, page: Page, config: Any, files: Any) -> str:
-        """Put the raw blocks back where Markdown left their markers."""
+        """Put the raw blocks back where Markdown left their markers; let the page's Markdown
+        go (see `on_post_page`)."""
         if self._stage is not None:
             self._stage.done += 1
+        title, markdown = page.title, page.markdown
+        page.markdown = ""
+        if page.title != title:  # a title still read from the Markdown
+            page.markdown = markdown
         stash = self.stash.pop(page.file.src_uri, None)
         if not stash:
             return html
         return _STASHED.sub(lambda m: stash[int(m.group(1))], html)
 
     def on_post_page(self, output: str, /, *, page: Page, config: Any) -> str:
-        """Count the pages written (the first one ends the reading)."""
+        """Count the pages written (the first one ends the reading), and let the page's HTML
+        go: MkDocs keeps every page's Markdown and HTML to the end of the build, 150 MB at
+        10,000 studies, though neither is read again once the page is written (the search
+        index has its own copy of the text; `serve` renders a page again to rebuild it)."""
         if self._stage is not None and not self._writing:
             self._writing = True
             self._next_stage("MkDocs: writing pages", self._to_build)
         if self._stage is not None:
             self._stage.done += 1
+        page.content = None
         return output
 
+    @event_priority(50)  # before Material's search plugin writes its index
     def on_post_build(self, config: Any) -> None:
         logging.getLogger("mkdocs.commands.build").removeFilter(self._filter)
         site = Path(config["site_dir"])
         if self.dirty:
             self._remove_gone(site)
-        self._search_index(site)
+        self._search_entries(material_search(config))
         self._next_stage(None)
 
     def on_build_error(self, error: Exception) -> None:
@@ -209,18 +219,17 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
             if here != site and not any(here.iterdir()):
                 here.rmdir()
 
-    def _search_index(self, site: Path) -> None:
-        """Sort the search index by page, and on a dirty build take the entries of the pages
-        not built now from the previous site's index."""
-        index_file = site / SEARCH_INDEX
-        if not index_file.is_file() or self.files is None:
+    def _search_entries(self, index: Any) -> None:
+        """Sort the search index's entries by page, and on a dirty build take the entries of
+        the pages not built now from the previous site's index; in memory, before the search
+        plugin writes them (reading its file back would hold the index twice)."""
+        if index is None or self.files is None:
             return
-        index = json.loads(index_file.read_text(encoding="utf-8"))
-        docs = index.get("docs", [])
+        docs = index.entries
         if self.dirty and self.previous is not None:
             old_file = self.previous / SEARCH_INDEX
             old = json.loads(old_file.read_text(encoding="utf-8")) if old_file.is_file() else {}
-            pages = {f.url for f in self.files.documentation_pages()}
+            pages = set(search_order(self.files))
             docs += [
                 d
                 for d in old.get("docs", [])
@@ -228,16 +237,26 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
             ]
         order = {url: i for i, url in enumerate(search_order(self.files))}
         docs.sort(key=lambda d: order.get(d["location"].partition("#")[0], len(order)))
-        index["docs"] = docs
-        tmp = index_file.with_name(index_file.name + ".tmp")
-        tmp.write_text(json.dumps(index, ensure_ascii=False, separators=(",", ":")), "utf-8")
-        os.replace(tmp, index_file)
+
+
+def material_search(config: Any) -> Any:
+    """The index of Material's search plugin (its `SearchIndex`), if the site has the plugin."""
+    for plugin in config.plugins.values():
+        index = getattr(plugin, "search_index", None)
+        if isinstance(getattr(index, "entries", None), list):
+            return index
+    return None
+
+
+def search_url(file: File) -> str:
+    """A page's URL as its search entries give it: the home page's is "", not "./"."""
+    return file.url if file.url != "./" else ""
 
 
 def search_order(files: Files) -> list[str]:
-    """The pages' URLs as search entries give them (the home page's is "", not "./"), in
-    MkDocs' order: the order of the search index's entries."""
-    return [f.url if f.url != "./" else "" for f in files.documentation_pages()]
+    """The pages' URLs as search entries give them (`search_url`), in MkDocs' order: the order
+    of the search index's entries."""
+    return [search_url(f) for f in files.documentation_pages()]
 
 
 def _theirs(site: Path, path: Path) -> bool:
