@@ -85,12 +85,17 @@ def _judgements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.parametrize("pooled", [False, True], ids=["in-process", "first-run-in-workers"])
 def test_an_edit_that_changes_no_fact_is_not_judged_again(
-    collection: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+    collection: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch, pooled: bool
 ) -> None:
     """A comment added to a study changes its bytes, not its facts: the judge's findings of
-    the run before stand, and the report is the same."""
+    the run before stand, and the report is the same, though the first run's facts were made
+    in worker processes (a large cold run) and the second's here."""
+    if pooled:
+        monkeypatch.setattr(run, "POOL_THRESHOLD", 1)
     first = run_cli(["check", collection])
+    monkeypatch.setattr(run, "POOL_THRESHOLD", 10**9)
     calls = _judgements(monkeypatch)
     study = collection / "entries" / "studies" / "barriers-employing-problem-drinkers-2010.yaml"
     study.write_text(study.read_text(encoding="utf-8") + "# checked again\n", encoding="utf-8")

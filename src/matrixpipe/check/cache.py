@@ -222,7 +222,9 @@ class EntryCache:
         diagnostics, facts = payload
         plain = _plain_facts(facts)
         blob = marshal.dumps(plain) if plain is not None else None
-        facts_digest = content_digest(blob or b"")
+        # repr, not the marshalled bytes: marshal's output depends on which strings are shared
+        # or interned, so the same facts made in a worker and in this process would differ.
+        facts_digest = content_digest(repr(plain).encode())
         self.new[path] = (digest, ([_plain(d) for d in diagnostics], blob), facts_digest)
         self.dirty = True
 
