@@ -11,11 +11,12 @@ again are indexed again; the whole index is then written, its entries in MkDocs'
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from matrixpipe.fsutil import write_atomic
 from matrixpipe.publish.pagegate import SEARCH_INDEX, material_search
 
 
@@ -61,8 +62,15 @@ class LazySearch:
             self.entries[url] = index.entries
         if self.written:
             return True
-        whole = kind(**self.index.config)
-        whole.entries = [entry for url in order for entry in self.entries.get(url, ())]
-        write_atomic(site / SEARCH_INDEX, whole.generate_search_index(None))
+        # Material's own file (`generate_search_index`), streamed: at 10,000 studies the index
+        # is tens of megabytes, made again after every edit.
+        data = json.loads(kind(**self.index.config).generate_search_index(None))  # settings
+        data["docs"] = [entry for url in order for entry in self.entries.get(url, ())]
+        target = site / SEARCH_INDEX
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        with tmp.open("w", encoding="utf-8") as out:
+            json.dump(data, out, separators=(",", ":"), default=str)
+        os.replace(tmp, target)
         self.written = True
         return True

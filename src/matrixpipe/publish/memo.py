@@ -65,10 +65,19 @@ _UNCLAIMED: Payload = {}
 
 
 def load(repo: Path) -> None:
-    """Fill the memos from the repository's cache file, if it is there and of this version."""
-    payload = read_cache_file(cache_dir(repo) / _FILE)
+    """Fill the memos from the repository's cache file, if it is there and of this version;
+    once per process and collection (`serve` renders after every edit: its memos are the
+    file's already, and reading it again would make them all anew)."""
+    file = cache_dir(repo) / _FILE
+    if file in _LOADED:
+        return
+    _LOADED.add(file)
+    payload = read_cache_file(file)
     if isinstance(payload, dict):
         absorb(payload, used=False)
+
+
+_LOADED: set[Path] = set()
 
 
 def used() -> Payload:
@@ -95,6 +104,7 @@ def absorb(payload: Payload, used: bool = True) -> None:
 def clear() -> None:
     """Forget everything (the memory is needed elsewhere; the cache file stays)."""
     _UNCLAIMED.clear()
+    _LOADED.clear()
     for memo in MEMOS.values():
         memo.data.clear()
         memo.used.clear()
