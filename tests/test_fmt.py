@@ -71,6 +71,19 @@ def test_fmt_reports_unparsable_file_and_leaves_it(run_cli: RunCli, collection: 
     assert bad.read_text() == text
 
 
+def test_fmt_reports_a_number_too_long_to_read_and_leaves_it(
+    run_cli: RunCli, collection: Path
+) -> None:
+    """Python will not make an integer of more than 4,300 digits: a finding, not a crash."""
+    bad = collection / "entries/studies/long-2020.yaml"
+    text = f"id: long-2020\ntitle: Long\nsource:\n  year: {'9' * 5000}\n"
+    bad.write_text(text)
+    result = run_cli(["fmt", bad], cwd=collection)
+    assert result.exit_code == 1
+    assert "long-2020.yaml:1:1: cannot format: a value cannot be read" in result.output
+    assert bad.read_text() == text
+
+
 def test_fmt_reports_duplicate_key_with_position(run_cli: RunCli, collection: Path) -> None:
     bad = collection / "entries/studies/dup-2020.yaml"
     text = "id: dup-2020\ntitle: A\ntitle: B\n"

@@ -321,6 +321,8 @@ def format_yaml(text: str, model: type[BaseModel] | None, line_offset: int = 0) 
         # Report the spot in the file as written, not in the reordered text.
         _ruamel_load(rt, text, line_offset)
         raise FormatError("ruamel.yaml cannot read the reordered file") from None
+    except ValueError as exc:  # a value ruamel.yaml cannot make, e.g. a 5,000-digit integer
+        raise FormatError(f"a value cannot be read ({exc}); shorten it or quote it") from None
     if model is not None:
         reorder(data, model)
     out = io.StringIO()
