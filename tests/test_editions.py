@@ -381,7 +381,7 @@ def test_whats_new_lists_what_the_second_edition_changed(edition_site: Path) -> 
     assert "Community sentences with treatment" in _list(second, "added")
     withdrawn = _list(second, "withdrawn")
     assert _study_href(WITHDRAWN) in withdrawn  # its notice page
-    assert "Non-coerced treatment associated with greatest crime reductions" in withdrawn
+    assert "Non-coerced treatment linked to the largest falls in crime" in withdrawn
     assert "removed from the collection" in withdrawn and _study_href(DELETED) not in html
     moved = _list(second, "moved")
     assert _study_href(MOVED) in moved

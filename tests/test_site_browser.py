@@ -167,7 +167,7 @@ def test_study_page_has_source_listing_citation_and_dates(page: Page, base_url: 
     page.goto(f"{base_url}studies/{PROBATION}/")
 
     expect(page.locator("h1")).to_contain_text(
-        "Probation struggling to cope with alcohol-misusing offenders"
+        "Probation struggling to cope with offenders"
     )
     expect(page.locator("#mp-document + dl")).to_contain_text("[UK] Ministry of Justice")
     # APA, formatted by citeproc-py: organisation as author, year, the title in italics.

@@ -399,7 +399,7 @@ class Placement(_Strict):
         pattern=ONE_LINE,
         description="The headline this cell shows for the study, when it differs from the "
         "study's own title.",
-        examples=["Probation struggling to cope with alcohol-misusing offenders in this cell"],
+        examples=["Probation struggling to cope with offenders' drinking in this cell"],
     )
 
 
@@ -415,7 +415,7 @@ class Study(_Strict):
             "examples": [
                 {
                     "id": "probation-alcohol-2009",
-                    "title": "Probation struggling to cope with alcohol-misusing offenders",
+                    "title": "Probation struggling to cope with offenders' drinking",
                     "status": "published",
                     "source": {"organisation": "[UK] Ministry of Justice", "year": 2009},
                     "placements": [
@@ -435,7 +435,7 @@ class Study(_Strict):
         max_length=300,
         pattern=ONE_LINE,
         description="The headline readers see in the cell listing.",
-        examples=["Probation struggling to cope with alcohol-misusing offenders"],
+        examples=["Probation struggling to cope with offenders' drinking"],
     )
     status: StudyStatus = Field(
         description="Editorial state: only `published` studies reach the public site "
