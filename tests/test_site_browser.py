@@ -166,9 +166,7 @@ def test_discussion_link_goes_to_the_bite_section(page: Page, base_url: str) -> 
 def test_study_page_has_source_listing_citation_and_dates(page: Page, base_url: str) -> None:
     page.goto(f"{base_url}studies/{PROBATION}/")
 
-    expect(page.locator("h1")).to_contain_text(
-        "Probation struggling to cope with offenders"
-    )
+    expect(page.locator("h1")).to_contain_text("Probation struggling to cope with offenders")
     expect(page.locator("#mp-document + dl")).to_contain_text("[UK] Ministry of Justice")
     # APA, formatted by citeproc-py: organisation as author, year, the title in italics.
     expect(page.locator(".mp-citation")).to_contain_text("[UK] Ministry of Justice. (2009).")

@@ -205,7 +205,7 @@ class EntryCache:
             diagnostics, facts = hit[1]
             if not isinstance(facts, bytes | None) or not isinstance(hit[2], str):
                 raise TypeError(path)
-            known = [_diagnostic(d) for d in diagnostics], facts is not None
+            known = [diagnostic_of(d) for d in diagnostics], facts is not None
         except (TypeError, ValueError):
             return None
         self.new[path] = hit
@@ -225,7 +225,7 @@ class EntryCache:
         # repr, not the marshalled bytes: marshal's output depends on which strings are shared
         # or interned, so the same facts made in a worker and in this process would differ.
         facts_digest = content_digest(repr(plain).encode())
-        self.new[path] = (digest, ([_plain(d) for d in diagnostics], blob), facts_digest)
+        self.new[path] = (digest, ([plain_diagnostic(d) for d in diagnostics], blob), facts_digest)
         self.dirty = True
 
     def facts_key(self, *more: object) -> str:
@@ -244,11 +244,12 @@ class EntryCache:
         write_cache_file(self.file, self.new)
 
 
-def _plain(d: Diagnostic) -> tuple[Any, ...]:
+def plain_diagnostic(d: Diagnostic) -> tuple[Any, ...]:
+    """A finding as plain values, for a cache file (`diagnostic_of` makes it again)."""
     return (d.path, d.line, d.column, d.code, d.message, d.hint, int(d.severity), d.name, d.target)
 
 
-def _diagnostic(t: tuple[Any, ...]) -> Diagnostic:
+def diagnostic_of(t: tuple[Any, ...]) -> Diagnostic:
     path, line, column, code, message, hint, severity, name, target = t
     return Diagnostic(
         path, line, column, code, message, hint, Severity(severity), name, target=target
@@ -258,13 +259,13 @@ def _diagnostic(t: tuple[Any, ...]) -> Diagnostic:
 def _plain_facts(facts: Facts | None) -> tuple[Any, ...] | None:
     if facts is None:
         return None
-    return (*facts[:-1], tuple(_plain(d) for d in facts.local))
+    return (*facts[:-1], tuple(plain_diagnostic(d) for d in facts.local))
 
 
 def _facts(t: tuple[Any, ...]) -> Facts:
     if not isinstance(t, tuple) or len(t) != len(Facts._fields):
         raise ValueError("not the facts of an entry")
-    return Facts(*t[:-1], tuple(_diagnostic(d) for d in t[-1]))
+    return Facts(*t[:-1], tuple(diagnostic_of(d) for d in t[-1]))
 
 
 _STATS = "stats.marshal"

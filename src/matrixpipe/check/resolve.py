@@ -17,13 +17,19 @@ from functools import cache, partial
 from pathlib import Path
 
 from matrixpipe import models
-from matrixpipe.check.cache import content_digest, read_cache_file, write_cache_file
+from matrixpipe.check.cache import (
+    content_digest,
+    diagnostic_of,
+    plain_diagnostic,
+    read_cache_file,
+    write_cache_file,
+)
 from matrixpipe.check.facts import Facts, Place, anchor_hint, normalise_title, position, short
 from matrixpipe.check.links import Heading, find_headings
 from matrixpipe.check.load import Document
 from matrixpipe.check.similar import Text, near_duplicates
 from matrixpipe.check.validate import VALID_CELLS, Entry
-from matrixpipe.diagnostics import Diagnostic, Severity
+from matrixpipe.diagnostics import Diagnostic
 from matrixpipe.rules import finding
 
 CELL_CODES = tuple(f"{c}{r}" for c in models.COLUMN_CODES for r in models.ROW_CODES)
@@ -142,10 +148,7 @@ def judge_cached(
         return kept
     judged = judge_all()
     files = {d.path: digests.get(d.path) for d in judged.diagnostics}
-    plain = [
-        (d.path, d.line, d.column, d.code, d.message, d.hint, int(d.severity), d.name, d.target)
-        for d in judged.diagnostics
-    ]
+    plain = [plain_diagnostic(d) for d in judged.diagnostics]
     write_cache_file(file, (key, files, plain, [(*k, v) for k, v in judged.owners.items()]))
     return judged
 
@@ -158,12 +161,7 @@ def _kept_judgement(payload: object, key: str, digests: Mapping[str, str]) -> Ju
         return None
     try:
         return Judged(
-            [
-                Diagnostic(path, line, col, code, msg, hint, Severity(sev), name, target=target)
-                for path, line, col, code, msg, hint, sev, name, target in plain
-            ],
-            [],
-            {(kind, id_): path for kind, id_, path in owners},
+            [diagnostic_of(d) for d in plain], [], {(kind, id_): path for kind, id_, path in owners}
         )
     except (TypeError, ValueError):
         return None

@@ -62,6 +62,8 @@ class Memo(Generic[V]):
 
 MEMOS: dict[str, Memo[Any]] = {}
 _UNCLAIMED: Payload = {}
+_LOADED: set[Path] = set()
+"""The cache files read into the memos by this process (`load`)."""
 
 
 def load(repo: Path) -> None:
@@ -75,9 +77,6 @@ def load(repo: Path) -> None:
     payload = read_cache_file(file)
     if isinstance(payload, dict):
         absorb(payload, used=False)
-
-
-_LOADED: set[Path] = set()
 
 
 def used() -> Payload:

@@ -226,16 +226,15 @@ class PageGate(BasePlugin):  # type: ignore[type-arg]  # MkDocs' plugin base is 
         if index is None or self.files is None:
             return
         docs = index.entries
+        order = {url: i for i, url in enumerate(search_order(self.files))}
         if self.dirty and self.previous is not None:
             old_file = self.previous / SEARCH_INDEX
             old = json.loads(old_file.read_text(encoding="utf-8")) if old_file.is_file() else {}
-            pages = set(search_order(self.files))
             docs += [
                 d
                 for d in old.get("docs", [])
-                if (page := d["location"].partition("#")[0]) in pages and page not in self.built
+                if (page := d["location"].partition("#")[0]) in order and page not in self.built
             ]
-        order = {url: i for i, url in enumerate(search_order(self.files))}
         docs.sort(key=lambda d: order.get(d["location"].partition("#")[0], len(order)))
 
 

@@ -60,7 +60,7 @@ class _Keep(PageGate):
         self.nav: Any = None
         self.env: Any = None
         self.search = LazySearch()
-        self.doc_files: Any = None
+        self.doc_files: list[Any] = []
         self.later: dict[str, str] = {}
         """The pages left for after the start (site path → docs path): those not in the
         navigation, the thousands of study and cell pages."""
@@ -80,7 +80,8 @@ class _Keep(PageGate):
                     self.later[file.dest_uri] = file.src_uri
             elif file.generated_by is None:
                 file.copy_file = partial(_link_file, file)
-        self._to_build = len(files.documentation_pages()) - len(self.later)
+        self.doc_files = files.documentation_pages()
+        self._to_build = len(self.doc_files) - len(self.later)
         if self._stage is not None:
             self._stage.total = self._to_build
         return files
@@ -188,9 +189,6 @@ class Session:
             return False
         files = keep.files
         docs = Path(config["docs_dir"])
-        if keep.doc_files is None:
-            keep.doc_files = files.documentation_pages()
-        doc_files = keep.doc_files
         for done, path in enumerate(paths):
             if stop is not None and stop.is_set():
                 self.unbuilt.update(paths[done:])
@@ -208,7 +206,7 @@ class Session:
             _populate_page(page, config, files)
             if not file.inclusion.is_not_in_nav() and page.title != title:
                 return False
-            _build_page(page, config, doc_files, keep.nav, keep.env)
+            _build_page(page, config, keep.doc_files, keep.nav, keep.env)
             keep.later.pop(file.dest_uri, None)
         return True
 
@@ -321,7 +319,7 @@ class Session:
                 if not self._build_pages([path]):  # gone since: the next edit rebuilds all
                     keep.later.pop(dest, None)
                 if not keep.later:
-                    pages = len(keep.doc_files or ())
+                    pages = len(keep.doc_files)
                     log.info(f"matrixpipe: all {pages} pages built (the search index follows)")
 
     def _index_search(self) -> None:
